@@ -1,0 +1,1 @@
+export { buildHttpApp } from '@gatehouse/server';

@@ -1,0 +1,168 @@
+import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import {
+  type ExportLine,
+  exportLog,
+  loadConfig,
+  openAuditAccess,
+  type VerifyReport,
+  verifyDatabase,
+  verifyExport,
+} from '@gatehouse/server';
+import type { JWK } from 'jose';
+import type { CommandIO } from '../io.ts';
+import { CliError } from '../io.ts';
+
+const USAGE = `usage: gatehouse audit verify [--file EXPORT.jsonl] [--keys JWKS.json]
+       gatehouse audit export [--out FILE] [--since TIME] [--until TIME] [--agent AGENT_ID]
+
+verify   walks every audit chain and signed checkpoint and reports, with its position, any
+         modified, deleted, inserted or reordered event and any truncation after a checkpoint.
+         Exit code 0 only when everything verifies. With --file, verifies an export offline.
+export   writes JSONL for a time range and/or agent, with the chain segments and checkpoints
+         needed to verify it offline (gatehouse audit verify --file).
+
+Reads the database of this deployment (DATABASE_URL, or the embedded data dir while no
+server holds it) and trusts only audit keys sealed under its master key. For an export,
+--keys pins the keys to trust (e.g. saved from GET /v1/audit/keys) instead of the file's own.
+`;
+
+export async function run(args: string[], io: CommandIO): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      file: { type: 'string' },
+      keys: { type: 'string' },
+      out: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      agent: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  const [sub] = positionals;
+  if (sub === 'verify') return verify(values, io);
+  if (sub === 'export') return exportCommand(values, io);
+  throw new CliError(`unknown audit subcommand "${sub ?? ''}"\n${USAGE}`);
+}
+
+async function verify(values: { file?: string; keys?: string }, io: CommandIO): Promise<number> {
+  const pinned = values.keys ? readKeys(values.keys) : undefined;
+  let report: VerifyReport;
+  if (values.file) {
+    report = await verifyExport(readExport(values.file), pinned);
+  } else {
+    const access = await openAuditAccess(loadConfig());
+    try {
+      report = await verifyDatabase(access.database.db, pinned ?? access.keys, progressTo(io, 'verified'));
+    } finally {
+      await access.close();
+    }
+  }
+  io.stdout.write(describe(report));
+  return report.ok ? 0 : 1;
+}
+
+async function exportCommand(
+  values: { out?: string; since?: string; until?: string; agent?: string },
+  io: CommandIO,
+): Promise<number> {
+  const filter = {
+    since: time(values.since, '--since'),
+    until: time(values.until, '--until'),
+    agentId: values.agent,
+  };
+  const out = values.out ? createWriteStream(values.out, { mode: 0o600 }) : io.stdout;
+  const access = await openAuditAccess(loadConfig());
+  try {
+    const counts = await exportLog(
+      access.database.db,
+      access.keys,
+      filter,
+      (line) => writeLine(out, line),
+      progressTo(io, 'exported'),
+    );
+    io.stderr.write(`exported ${counts.selected} matching events with ${counts.context} events of context\n`);
+  } finally {
+    await access.close();
+    if (out !== io.stdout) await new Promise<void>((resolve) => (out as NodeJS.WritableStream).end(resolve));
+  }
+  return 0;
+}
+
+function writeLine(out: NodeJS.WritableStream, line: ExportLine): Promise<void> | void {
+  if (!out.write(`${JSON.stringify(line)}\n`))
+    return new Promise((resolve) => out.once('drain', () => resolve()));
+}
+
+async function* readExport(file: string): AsyncGenerator<ExportLine> {
+  let n = 0;
+  for await (const text of createInterface({
+    input: createReadStream(file),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  })) {
+    n++;
+    if (!text.trim()) continue;
+    try {
+      yield JSON.parse(text) as ExportLine;
+    } catch {
+      throw new CliError(`${file}:${n}: not a JSON line`, 1);
+    }
+  }
+}
+
+function readKeys(file: string): JWK[] {
+  try {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { keys?: JWK[] };
+    if (!Array.isArray(parsed.keys)) throw new Error('no "keys" array');
+    return parsed.keys;
+  } catch (error) {
+    throw new CliError(`cannot read keys from ${file}: ${(error as Error).message}`);
+  }
+}
+
+function time(value: string | undefined, flag: string): Date | undefined {
+  if (value === undefined) return undefined;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime()))
+    throw new CliError(`${flag} "${value}" is not a time (use ISO 8601, e.g. 2026-11-22T10:00:00Z)`);
+  return date;
+}
+
+function progressTo(io: CommandIO, verb: string) {
+  return (done: number, total: number) => {
+    io.stderr.write(total > 0 ? `${verb} ${done}/${total} events\n` : `${verb} ${done} events\n`);
+  };
+}
+
+function describe(report: VerifyReport): string {
+  const lines = [
+    `${report.events} events in ${report.chains} chains, ${report.checkpoints} checkpoints; ` +
+      `${report.covered} events vouched for by a signed checkpoint`,
+  ];
+  if (report.ok) {
+    lines.push('OK: every chain links and every checkpoint verifies');
+  } else {
+    const first = report.problems[0]!;
+    lines.push(`FAILED: ${report.problems.length} problem(s); first bad position: ${position(first)}`);
+    for (const p of report.problems.slice(0, 20))
+      lines.push(`  ${p.kind.padEnd(18)} ${position(p)}  ${p.detail}`);
+    if (report.problems.length > 20) lines.push(`  … ${report.problems.length - 20} more`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function position(p: { id?: number; chain?: string; seq?: number; checkpoint?: number }): string {
+  const parts = [];
+  if (p.chain !== undefined) parts.push(`chain ${p.chain}`);
+  if (p.seq !== undefined) parts.push(`seq ${p.seq}`);
+  if (p.id !== undefined) parts.push(`row ${p.id}`);
+  if (p.checkpoint !== undefined) parts.push(`checkpoint ${p.checkpoint}`);
+  return parts.join(', ');
+}

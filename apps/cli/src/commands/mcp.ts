@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { createClient } from '../integrations/client.ts';
+import { loadAgentConfig } from '../integrations/config.ts';
+import { createMcpServer } from '../integrations/mcp-server.ts';
+import type { CommandIO } from '../io.ts';
+
+const USAGE = `usage: gatehouse mcp
+
+A Model Context Protocol server on stdio with one tool, run_shell {command, cwd?, justification?}:
+the command runs only after Gatehouse allows it; its output comes back with secrets masked.
+Configured like \`gatehouse run\` (GATEHOUSE_URL, GATEHOUSE_AGENT_KEY or the config file);
+GATEHOUSE_MCP_WAIT_SECONDS (default 50) bounds the wait for approvers per call,
+GATEHOUSE_MCP_TIMEOUT_SECONDS (default 600) the run time of a command.
+`;
+
+export async function run(args: string[], io: CommandIO): Promise<number> {
+  if (args[0] === '--help' || args[0] === '-h') {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  // A configuration error ends the process with a message on stderr, which MCP clients show;
+  // a server that started without a Gatehouse would only have refusals to give.
+  const config = loadAgentConfig();
+  const client = createClient(config, io.stderr);
+  const server = createMcpServer(client, config, version());
+  const transport = new StdioServerTransport(
+    io.stdin as NodeJS.ReadableStream & import('node:stream').Readable,
+    io.stdout as NodeJS.WritableStream & import('node:stream').Writable,
+  );
+  transport.onclose = () => client.close();
+  // The client closing our stdin is the end of the session.
+  io.stdin.once('end', () => {
+    void server.close();
+  });
+  await server.connect(transport);
+  io.stderr.write(`gatehouse mcp: serving run_shell for ${config.url}\n`);
+  return -1;
+}
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}

@@ -1,0 +1,177 @@
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import type { AssessInput, Assessment, GatehouseRiskEngine, Kind, SqlDialect } from '@gatehouse/risk';
+import { createRiskEngine, PolicyError, RiskInputError } from '@gatehouse/risk';
+import type { CommandIO } from '../io.ts';
+import { CliError } from '../io.ts';
+
+const USAGE = `usage: gatehouse score [--policy FILE]
+       gatehouse score --explain --kind shell|sql [--dialect D] [--env ENV] [--policy FILE] '<command>'
+
+Without --explain, reads NDJSON lines {kind, command, dialect?, context?} from stdin and writes
+one NDJSON assessment per line, in order. A line that is not valid JSON, or not a valid request,
+gets an {"error": …} line and the rest continue.
+With --explain, prints the parsed commands and the reasons for one command as a table.
+  --policy FILE   YAML policy (may "extends: default"); default: the bundled policy
+`;
+
+export async function run(args: string[], io: CommandIO): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(args);
+  } catch (error) {
+    throw new CliError(`${(error as Error).message}\n${USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  const engine = await loadEngine(values.policy);
+  if (values.explain) {
+    const command = positionals.join(' ');
+    if (command.trim() === '') throw new CliError(`--explain needs a command\n${USAGE}`);
+    const kind = (values.kind ?? 'shell') as Kind;
+    if (kind !== 'shell' && kind !== 'sql') throw new CliError('--kind must be shell or sql');
+    const input: AssessInput = { kind, command };
+    if (values.dialect) input.dialect = values.dialect as SqlDialect;
+    if (values.env) input.context = { environment: values.env };
+    io.stdout.write(explain(engine.assess(input)));
+    return 0;
+  }
+  if (positionals.length > 0) throw new CliError(`unexpected arguments (did you mean --explain?)\n${USAGE}`);
+  await scoreStream(engine, io);
+  return 0;
+}
+
+function parse(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      explain: { type: 'boolean' },
+      kind: { type: 'string' },
+      dialect: { type: 'string' },
+      env: { type: 'string' },
+      policy: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+async function loadEngine(policyFile: string | undefined): Promise<GatehouseRiskEngine> {
+  if (!policyFile) return createRiskEngine();
+  let text: string;
+  try {
+    text = await readFile(policyFile, 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read policy ${policyFile}: ${(error as Error).message}`);
+  }
+  try {
+    return await createRiskEngine(text);
+  } catch (error) {
+    if (error instanceof PolicyError) {
+      throw new CliError(
+        `invalid policy ${policyFile}${error.line ? `:${error.line}` : ''}: ${error.reason}`,
+      );
+    }
+    throw error;
+  }
+}
+
+/** One output line per input line, in order; bad lines answer with an error and do not stop the stream. */
+async function scoreStream(engine: GatehouseRiskEngine, io: CommandIO): Promise<void> {
+  const lines = createInterface({ input: io.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    io.stdout.write(`${JSON.stringify(scoreLine(engine, line))}\n`);
+  }
+}
+
+export function scoreLine(
+  engine: GatehouseRiskEngine,
+  line: string,
+): Assessment | { error: string; code?: string } {
+  let request: unknown;
+  try {
+    request = JSON.parse(line);
+  } catch (error) {
+    return { error: `invalid JSON: ${(error as Error).message}`, code: 'ERR_INVALID_JSON' };
+  }
+  const input = toInput(request);
+  if (typeof input === 'string') return { error: input, code: 'ERR_INPUT_INVALID' };
+  try {
+    return engine.assess(input);
+  } catch (error) {
+    if (error instanceof RiskInputError) return { error: error.message, code: error.code };
+    return { error: `internal error: ${(error as Error).message}`, code: 'ERR_INTERNAL' };
+  }
+}
+
+function toInput(value: unknown): AssessInput | string {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return 'each line must be a JSON object';
+  const raw = value as Record<string, unknown>;
+  if (raw.kind !== 'shell' && raw.kind !== 'sql') return 'kind must be "shell" or "sql"';
+  if (typeof raw.command !== 'string') return 'command must be a string';
+  const input: AssessInput = { kind: raw.kind, command: raw.command };
+  if (raw.dialect !== undefined) {
+    if (typeof raw.dialect !== 'string') return 'dialect must be a string';
+    input.dialect = raw.dialect as SqlDialect;
+  }
+  if (raw.context !== undefined) {
+    if (typeof raw.context !== 'object' || raw.context === null || Array.isArray(raw.context))
+      return 'context must be an object';
+    const context = { ...(raw.context as Record<string, unknown>) };
+    if (context.now !== undefined) {
+      const now = new Date(String(context.now));
+      if (Number.isNaN(now.getTime())) return 'context.now must be a date';
+      context.now = now;
+    }
+    input.context = context as AssessInput['context'];
+  }
+  return input;
+}
+
+/** A readable table: verdict line, parsed commands, reasons. */
+export function explain(assessment: Assessment): string {
+  const out: string[] = [];
+  out.push(
+    `tier: ${assessment.tier}   score: ${assessment.score}   policy: ${assessment.policyVersion}` +
+      (assessment.whitelistedBy ? `   whitelisted by: ${assessment.whitelistedBy}` : ''),
+    '',
+    'commands',
+  );
+  out.push(
+    table(
+      ['#', 'kind', 'name', 'arguments', 'via'],
+      assessment.commands.map((c, i) => [String(i + 1), c.kind, c.name, c.args.join(' '), c.via.join(' > ')]),
+    ),
+  );
+  out.push('', 'reasons');
+  out.push(
+    assessment.reasons.length === 0
+      ? '  (none: nothing in the command needs a human)'
+      : table(
+          ['rule', 'category', 'weight', 'floor', 'detail'],
+          assessment.reasons.map((r) => [r.rule, r.category, String(r.weight), r.floor ?? '', r.detail]),
+        ),
+  );
+  return `${out.join('\n')}\n`;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const limit = 80;
+  const cells = [header, ...rows].map((row) =>
+    row.map((cell) => (cell.length > limit ? `${cell.slice(0, limit - 1)}…` : cell)),
+  );
+  const widths = header.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)));
+  const line = (row: string[]) =>
+    `  ${row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ')}`.trimEnd();
+  return [
+    line(cells[0] as string[]),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...cells.slice(1).map(line),
+  ].join('\n');
+}

@@ -1,0 +1,134 @@
+/** Shapes of the API answers the web app reads (docs/web-api.md and the root README). */
+
+export type Tier = 'auto' | 'review' | 'multi_party' | 'deny';
+export type Status =
+  | 'pending'
+  | 'approved'
+  | 'rejected'
+  | 'expired'
+  | 'cancelled'
+  | 'auto_approved'
+  | 'denied';
+export type Role = 'admin' | 'approver' | 'auditor';
+
+export interface User {
+  id: string;
+  email: string;
+  roles: string[];
+  groups?: string[];
+  disabledAt?: string | null;
+}
+
+export interface Reason {
+  rule: string;
+  category: string;
+  weight: number;
+  detail: string;
+  floor?: Tier;
+}
+
+export interface ParsedCommand {
+  kind: 'shell' | 'sql';
+  name: string;
+  args: string[];
+  text: string;
+  via: string[];
+  dialect?: string;
+}
+
+export interface RequestContext {
+  cwd?: string;
+  host?: string;
+  database?: string;
+  environment?: string;
+  tool?: string;
+  justification?: string;
+}
+
+export interface AgentSummary {
+  id: string;
+  name: string;
+  type: string;
+  owner: string | null;
+  ownerEmail?: string | null;
+}
+
+export interface Decision {
+  userId: string;
+  email: string;
+  decision: 'approve' | 'reject';
+  comment: string | null;
+  createdAt: string;
+}
+
+export interface SimilarRequest {
+  id: string;
+  command: string;
+  status: Status;
+  createdAt: string;
+}
+
+/** The approver view of a request; list items carry the first part, the detail all of it. */
+export interface RequestView {
+  id: string;
+  agentId: string;
+  sessionId: string | null;
+  kind: 'shell' | 'sql';
+  dialect: string | null;
+  command: string;
+  context: RequestContext | null;
+  status: Status;
+  tier: Tier;
+  score: number;
+  reasons: Reason[];
+  commands: ParsedCommand[] | null;
+  policyVersion: string;
+  requiredApprovals: number;
+  deadline: string | null;
+  createdAt: string;
+  decidedAt: string | null;
+  agent?: AgentSummary;
+  decisions?: Decision[];
+  eligible?: boolean;
+  similar?: SimilarRequest[];
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor?: string | null;
+}
+
+export interface Group {
+  id: string;
+  name: string;
+  environments: string[] | null;
+  kinds: string[] | null;
+  members: (string | { id: string; email?: string })[];
+  escalatesTo: string | null;
+}
+
+export interface Agent {
+  id: string;
+  name: string;
+  type: string;
+  owner: string | null;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export interface RecordingChunk {
+  t: number;
+  stream: 'stdout' | 'stderr';
+  data: string;
+}
+
+export interface Recording {
+  chunks: RecordingChunk[];
+  truncated?: boolean;
+  masked?: unknown;
+}
+
+export interface Providers {
+  local: boolean;
+  oidc: boolean;
+}

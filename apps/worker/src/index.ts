@@ -1,0 +1,1 @@
+export { jobHandlers, startJobProcessing } from '@gatehouse/server';

@@ -1,0 +1,119 @@
+import { isNode, LineCounter, parseDocument } from 'yaml';
+import { PolicyError } from '../errors.ts';
+import type { Policy, PolicyDocument, PolicyRule, WhitelistEntry } from './types.ts';
+import type { Path } from './validate.ts';
+import { ValidationIssue, validatePolicyDocument } from './validate.ts';
+
+const MAX_POLICY_BYTES = 2 * 1024 * 1024;
+const DEFAULT_DEADLINE_SECONDS = 900;
+
+/**
+ * Parses and validates a policy file. Invalid files are rejected with a `PolicyError` that
+ * names the line and the reason. A document that `extends: default` is returned unmerged;
+ * `resolvePolicy` merges it onto the default policy.
+ */
+export function loadPolicy(yamlText: string, options: { source?: string } = {}): PolicyDocument {
+  const source = options.source;
+  if (typeof yamlText !== 'string')
+    throw new PolicyError('ERR_POLICY_SYNTAX', 'policy must be YAML text', { source });
+  if (yamlText.length > MAX_POLICY_BYTES) {
+    throw new PolicyError('ERR_POLICY_SYNTAX', `policy is larger than ${MAX_POLICY_BYTES} bytes`, { source });
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(yamlText, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const syntax = doc.errors[0];
+  if (syntax) {
+    const line = syntax.linePos?.[0]?.line ?? lineCounter.linePos(syntax.pos[0]).line;
+    throw new PolicyError('ERR_POLICY_SYNTAX', syntax.message.split('\n')[0] ?? 'invalid YAML', {
+      line,
+      source,
+    });
+  }
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    throw new PolicyError('ERR_POLICY_SYNTAX', (error as Error).message, { source });
+  }
+  try {
+    return { ...validatePolicyDocument(raw), ...(source ? { source } : {}) };
+  } catch (error) {
+    if (!(error instanceof ValidationIssue)) throw error;
+    throw new PolicyError('ERR_POLICY_INVALID', error.reason, {
+      line: lineOf(doc, lineCounter, error.path),
+      source,
+    });
+  }
+}
+
+/** The line of the deepest node of `path` that exists in the document. */
+function lineOf(doc: ReturnType<typeof parseDocument>, counter: LineCounter, path: Path): number | undefined {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
+    if (isNode(node) && node.range) return counter.linePos(node.range[0]).line;
+  }
+  return undefined;
+}
+
+/**
+ * The default entries the document keeps (`defaultWhitelist`), then its own entries; an entry
+ * with the id of a default entry replaces it in place, which is how a team narrows one.
+ */
+function mergeWhitelist(doc: PolicyDocument, parent: PolicyDocument | undefined): WhitelistEntry[] {
+  const inherited = parent?.whitelist ?? [];
+  const keep = doc.defaultWhitelist ?? true;
+  if (Array.isArray(keep)) {
+    const known = new Set(inherited.map((e) => e.id));
+    const unknown = keep.find((id) => !known.has(id));
+    if (unknown !== undefined) {
+      throw new PolicyError(
+        'ERR_POLICY_INVALID',
+        `defaultWhitelist names ${unknown}, which is not an entry of the default policy`,
+        { source: doc.source },
+      );
+    }
+  }
+  const kept = inherited.filter((e) => keep === true || (Array.isArray(keep) && keep.includes(e.id)));
+  const own = new Map((doc.whitelist ?? []).map((e) => [e.id, e]));
+  const merged = kept.map((e) => own.get(e.id) ?? e);
+  const replaced = new Set(kept.map((e) => e.id));
+  for (const entry of doc.whitelist ?? []) if (!replaced.has(entry.id)) merged.push(entry);
+  return merged;
+}
+
+/**
+ * Turns a document into the policy the engine uses. `extends: default` semantics:
+ * thresholds and the approval deadline are taken from the document when present, else from
+ * the default; environment and agent-type profiles merge by name (a named profile replaces the
+ * default's profile of that name); whitelist entries are appended after the default entries
+ * the document keeps (`defaultWhitelist`), one with the id of a default entry replaces it; a
+ * rule with the id of a default rule replaces it entirely, other rules are added.
+ */
+export function resolvePolicy(doc: PolicyDocument, base?: PolicyDocument): Policy {
+  if (doc.extends && !base) {
+    throw new PolicyError('ERR_POLICY_EXTENDS', 'policy extends default but no default policy was provided', {
+      source: doc.source,
+    });
+  }
+  const parent = doc.extends ? base : undefined;
+  const rules = new Map<string, PolicyRule>();
+  for (const rule of parent?.rules ?? []) rules.set(rule.id, rule);
+  for (const rule of doc.rules) rules.set(rule.id, rule);
+  const thresholds = doc.thresholds ?? parent?.thresholds;
+  if (!thresholds)
+    throw new PolicyError('ERR_POLICY_INVALID', 'policy has no thresholds', { source: doc.source });
+  const whitelist = mergeWhitelist(doc, parent);
+  return {
+    version: parent ? `${doc.version}+default.${parent.version}` : doc.version,
+    thresholds,
+    approvalDeadlineSeconds:
+      doc.approvalDeadlineSeconds ?? parent?.approvalDeadlineSeconds ?? DEFAULT_DEADLINE_SECONDS,
+    environments: { ...(parent?.environments ?? {}), ...(doc.environments ?? {}) },
+    agentTypes: { ...(parent?.agentTypes ?? {}), ...(doc.agentTypes ?? {}) },
+    whitelist,
+    rules,
+    ...(doc.masking !== undefined || parent?.masking !== undefined
+      ? { masking: doc.masking ?? parent?.masking }
+      : {}),
+  };
+}

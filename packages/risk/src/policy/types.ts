@@ -1,0 +1,126 @@
+import type { Category, Kind, Tier } from '../types.ts';
+
+/**
+ * A pure-data pattern over one parsed command. Every present field must hold.
+ * `subcommand` words must appear, in this order, among the arguments that are not options.
+ */
+export interface CommandMatch {
+  kind?: Kind;
+  program?: string[];
+  subcommand?: string[];
+  args?: {
+    /** Every listed argument is present. */
+    includes?: string[];
+    /** At least one listed argument is present. */
+    includesAny?: string[];
+    /** None of the listed arguments is present. */
+    excludes?: string[];
+    /** Some argument matches this regular expression. */
+    regex?: string;
+  };
+  /** The first argument that is not an option is one of these (`npx vitest`, `git commit`). */
+  first?: string[];
+  /** Some wrapper in the chain starts with this word (e.g. `sudo`, `ssh`). */
+  via?: string;
+  /**
+   * Every wrapper in the chain starts with one of these words; `[]` means the command must run
+   * directly. Keeps an entry for working-tree commands from matching them under `sudo`,
+   * `ssh host` or `docker exec`, whose effect is elsewhere.
+   */
+  viaOnly?: string[];
+}
+
+/** A compiled match: regexes built once at load time. */
+export interface CompiledMatch extends CommandMatch {
+  argRegex?: RegExp;
+}
+
+export interface PolicyRule {
+  id: string;
+  category: Category;
+  weight: number;
+  floor?: Tier;
+  explanation: string;
+  match?: CompiledMatch;
+}
+
+export interface RuleOverride {
+  weight?: number;
+  floor?: Tier;
+}
+
+/** How an environment or an agent type adjusts an assessment. */
+export interface Adjustment {
+  /** Added to the score when any reason is not read-only. */
+  scoreAdd?: number;
+  /** Minimum tier for every assessment in this profile. */
+  minimumTier?: Tier;
+  /** Minimum tier for assessments that have a reason of the category. */
+  categoryFloors?: Partial<Record<Category, Tier>>;
+  /** Per-rule weight or floor replacements. */
+  rules?: Record<string, RuleOverride>;
+  /** Whether whitelist entries apply at all in this profile (default true). */
+  allowWhitelist?: boolean;
+}
+
+export interface WhitelistEntry {
+  id: string;
+  /** Exact command text (compared after trimming surrounding whitespace). */
+  command?: string;
+  /**
+   * Or: a pattern for parsed commands. Every command that has a reason to stop (a finding that
+   * is not read-only) must be matched by this or another applicable entry.
+   */
+  match?: CompiledMatch;
+  /**
+   * Only findings of these rule ids are lowered by this entry (e.g. `shell.rm.regenerable`);
+   * any other finding on a matched command still needs a human. Absent: every rule.
+   */
+  rules?: string[];
+  kind?: Kind;
+  /** Only in these environments, when set. */
+  environments?: string[];
+  /** Only for these agent types, when set. */
+  agentTypes?: string[];
+  /** The entry stops applying at this instant. */
+  expires: Date;
+  reason?: string;
+}
+
+export interface Thresholds {
+  review: number;
+  multi_party: number;
+  deny: number;
+}
+
+/** A validated policy, ready for the engine. */
+export interface Policy {
+  version: string;
+  thresholds: Thresholds;
+  approvalDeadlineSeconds: number;
+  environments: Record<string, Adjustment>;
+  agentTypes: Record<string, Adjustment>;
+  whitelist: WhitelistEntry[];
+  rules: Map<string, PolicyRule>;
+  /** The `masking:` section, passed through as written: output masking validates and applies it. */
+  masking?: unknown;
+}
+
+/** What `loadPolicy` returns: a validated document, possibly still to be merged onto the default. */
+export interface PolicyDocument {
+  extends?: 'default';
+  version: string;
+  thresholds?: Thresholds;
+  approvalDeadlineSeconds?: number;
+  masking?: unknown;
+  environments?: Record<string, Adjustment>;
+  agentTypes?: Record<string, Adjustment>;
+  whitelist?: WhitelistEntry[];
+  /**
+   * With `extends: default`: `false` drops the default policy's whitelist, a list keeps only
+   * the default entries with those ids. Absent or `true`: every default entry applies.
+   */
+  defaultWhitelist?: boolean | string[];
+  rules: PolicyRule[];
+  source?: string;
+}

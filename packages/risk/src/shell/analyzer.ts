@@ -1,0 +1,129 @@
+import shellQuote from 'shell-quote';
+import type { Analysis } from '../types.ts';
+import { runArgv } from './command.ts';
+import type { Scope, Session, SqlHandoff, Stream } from './context.ts';
+import { emit, literalWord, UNKNOWN } from './context.ts';
+import type { BashParser } from './parser.ts';
+import { Walker } from './walk.ts';
+
+/** Wrappers inside wrappers (`sudo bash -c "ssh h 'sh -c …'"`) are followed this deep. */
+export const MAX_NESTING = 8;
+/** Syntax nodes visited per assessment, across all nesting levels. */
+const NODE_BUDGET = 20_000;
+
+/**
+ * The shell analyzer: parses with the bash grammar, walks every command, and reports the
+ * commands it understood and the findings of the command knowledge.
+ */
+export class ShellAnalyzer {
+  constructor(
+    private readonly parser: BashParser,
+    private readonly sql: SqlHandoff,
+  ) {}
+
+  analyze(text: string): Analysis {
+    const session: Session = {
+      findings: [],
+      commands: [],
+      vars: new Map(),
+      downloaded: new Set(),
+      functions: new Set(),
+      budget: NODE_BUDGET,
+      sql: this.sql,
+      reparse: (nestedText, scope, stdin) => this.parseAndWalk(nestedText, scope, stdin, session),
+      run: (words, commandText, scope, stdin) => runArgv(session, words, commandText, scope, stdin),
+    };
+    this.parseAndWalk(text, { depth: 0, via: [] }, UNKNOWN, session);
+    return { commands: session.commands, findings: session.findings };
+  }
+
+  private parseAndWalk(text: string, scope: Scope, stdin: Stream, session: Session): Stream {
+    if (scope.depth > MAX_NESTING) {
+      emit(
+        session,
+        'shell.nesting-too-deep',
+        `more than ${MAX_NESTING} nested wrappers (${scope.via.join(' > ')})`,
+      );
+      return UNKNOWN;
+    }
+    if (text.trim() === '') return UNKNOWN;
+    // Bash removes backslash-newline before splitting words; the grammar treats it as a word
+    // break, so `r\<newline>m` would read as `r` and `m`. Join the lines first, as bash does.
+    const tree = this.parser.parse(joinContinuations(text));
+    if (!tree) {
+      emit(session, 'shell.parse-error', 'the bash parser gave up on this input');
+      this.fallback(text, scope, session);
+      return UNKNOWN;
+    }
+    try {
+      const root = tree.rootNode;
+      if (root.hasError) {
+        emit(session, 'shell.parse-error', describeError(root.text, firstError(root)));
+        this.fallback(text, scope, session);
+      }
+      return new Walker(session).statement(root, scope, stdin);
+    } finally {
+      tree.delete();
+    }
+  }
+
+  /**
+   * Defence in depth for text bash rejects: tokenise each line and run it through the command
+   * knowledge too (after brace expansion, which is how `{rm,-rf,/}` evades a parser), so that
+   * a syntax error cannot hide a destructive command. The parse error itself keeps it ≥ review.
+   */
+  private fallback(text: string, scope: Scope, session: Session): void {
+    const via = { depth: scope.depth, via: [...scope.via, 'unparsed'] };
+    for (const line of text.split(/\n|;|&&|\|\|/).slice(0, 50)) {
+      let tokens: string[];
+      try {
+        tokens = shellQuote.parse(line).filter((t): t is string => typeof t === 'string');
+      } catch {
+        continue;
+      }
+      const words = tokens.flatMap(expandBraces).map(literalWord);
+      if (words.length > 0) {
+        const before = session.commands.length;
+        runArgv(session, words, line.trim(), via, UNKNOWN);
+        session.commands.length = Math.min(session.commands.length, before + 5);
+      }
+    }
+  }
+}
+
+function joinContinuations(text: string): string {
+  return text.includes('\\\n') ? text.replace(/(^|[^\\])((?:\\\\)*)\\\n/g, '$1$2') : text;
+}
+
+function expandBraces(token: string): string[] {
+  const m = token.match(/^\{([^{}]*,[^{}]*)\}$/);
+  return m ? (m[1] as string).split(',') : [token];
+}
+
+interface ErrorNode {
+  type: string;
+  isMissing: boolean;
+  hasError: boolean;
+  startPosition: { row: number; column: number };
+  namedChildren: (ErrorNode | null)[];
+  children: (ErrorNode | null)[];
+}
+
+function firstError(node: ErrorNode): ErrorNode | undefined {
+  if (node.type === 'ERROR' || node.isMissing) return node;
+  for (const child of node.children) {
+    if (child?.hasError || child?.isMissing) {
+      const found = firstError(child);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+function describeError(_text: string, node: ErrorNode | undefined): string {
+  if (!node) return 'bash syntax error';
+  const where = `line ${node.startPosition.row + 1}, column ${node.startPosition.column + 1}`;
+  return node.isMissing
+    ? `bash syntax error: missing ${node.type} at ${where}`
+    : `bash syntax error at ${where}`;
+}

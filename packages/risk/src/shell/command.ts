@@ -1,0 +1,244 @@
+import type { Finding } from '../types.ts';
+import { basename } from './argv.ts';
+import type { Invocation, Redirect, Scope, Session, Stream, Word } from './context.ts';
+import { clip, emit, literalWord, UNKNOWN } from './context.ts';
+import { checkCredentialRead } from './knowledge/credentials.ts';
+import { KNOWLEDGE } from './knowledge/index.ts';
+import { isVersionOrHelp, READ_ONLY } from './knowledge/read-only.ts';
+import { checkWriteTarget } from './knowledge/targets.ts';
+import { normalizePath } from './paths.ts';
+import { unwrap } from './wrappers.ts';
+
+/**
+ * Programs that only print their arguments. Anywhere else, words computed by a command
+ * substitution are arguments nobody has seen — unquoted ones are even split into several,
+ * so they can carry flags (`find . $(printf -- -delete)`) — and the command is not auto.
+ */
+const PRINT_ONLY = new Set(['echo', 'printf']);
+
+/** Runs one simple command (from the syntax tree) through redirect checks and the command knowledge. */
+export function runCommand(
+  session: Session,
+  words: Word[],
+  text: string,
+  scope: Scope,
+  stdin: Stream,
+  redirects: Redirect[],
+): Stream {
+  const mark = markFindings(session);
+  for (const redirect of redirects) checkRedirect(session, redirect, scope);
+  const out = runArgv(session, words, text, scope, stdin, redirects);
+  attributeFindings(session, mark);
+  return out;
+}
+
+interface Mark {
+  findings: number;
+  commands: number;
+}
+
+function markFindings(session: Session): Mark {
+  return { findings: session.findings.length, commands: session.commands.length };
+}
+
+/**
+ * Ties the findings emitted since `mark` that no nested command claimed (redirects, wrappers
+ * such as `sudo` or `ssh host`) to the commands recorded since then, so that a whitelist entry
+ * for one command cannot also cover a finding about another.
+ */
+function attributeFindings(session: Session, mark: Mark): void {
+  const end = session.commands.length;
+  if (end === mark.commands) return;
+  let indexes: number[] | undefined;
+  for (let i = mark.findings; i < session.findings.length; i++) {
+    const finding = session.findings[i] as Finding;
+    if (finding.commands) continue;
+    indexes ??= Array.from({ length: end - mark.commands }, (_, k) => mark.commands + k);
+    finding.commands = indexes;
+  }
+}
+
+export function checkRedirect(session: Session, redirect: Redirect, _scope: Scope): void {
+  const { operator, target } = redirect;
+  const path = target.value;
+  if (/^\/dev\/(tcp|udp)\//.test(normalizePath(path))) {
+    emit(session, 'shell.net.dev-tcp', `${operator} ${path}`);
+    return;
+  }
+  if (
+    operator === '<' ||
+    operator === '<&' ||
+    (operator === '>&' && /^\d+$/.test(path)) ||
+    operator === '<<<'
+  )
+    return;
+  if (/^&?\d*-?$/.test(path) && operator.includes('&')) return;
+  checkWriteTarget(
+    session,
+    path,
+    target.dynamic,
+    `${operator} ${target.text}`,
+    operator === '>>' ? 'append' : 'write',
+  );
+}
+
+/**
+ * Resolves the program of a command and dispatches it: wrappers are unwrapped and their inner
+ * command run through here again; everything else goes to the command knowledge.
+ */
+export function runArgv(
+  session: Session,
+  words: Word[],
+  text: string,
+  scope: Scope,
+  stdin: Stream,
+  redirects: Redirect[] = [],
+): Stream {
+  const mark = markFindings(session);
+  const out = dispatch(session, words, text, scope, stdin, redirects);
+  attributeFindings(session, mark);
+  return out;
+}
+
+function dispatch(
+  session: Session,
+  words: Word[],
+  text: string,
+  scope: Scope,
+  stdin: Stream,
+  redirects: Redirect[],
+): Stream {
+  let [nameWord, ...args] = words;
+  if (!nameWord) return UNKNOWN;
+  if (nameWord.expanded) emit(session, 'shell.variable-command-name', nameWord.text);
+  if (nameWord.unresolved) {
+    session.commands.push({
+      kind: 'shell',
+      name: nameWord.text,
+      args: args.map((a) => a.value),
+      text,
+      via: scope.via,
+    });
+    return UNKNOWN;
+  }
+  const substituted = args.find((a) => a.substituted);
+  if (substituted && !PRINT_ONLY.has(basename(nameWord.value))) {
+    emit(session, 'shell.dynamic-argument', `${basename(nameWord.value)} … ${substituted.text}`);
+  }
+  if (nameWord.glob) emit(session, 'shell.glob-command-name', nameWord.text);
+  if (nameWord.obfuscated)
+    emit(session, 'shell.obfuscated-command-name', `${nameWord.text} reads as ${nameWord.value}`);
+  if (/\s/.test(nameWord.value.trim()) || nameWord.value.trim() !== nameWord.value) {
+    // `${IFS}` or a substitution produced several words: bash splits them before running.
+    const parts = nameWord.value.split(/\s+/).filter(Boolean);
+    if (parts.length === 0) return UNKNOWN;
+    [nameWord, ...args] = [...parts.map(literalWord), ...args];
+    if (!nameWord) return UNKNOWN;
+  }
+  const name = basename(nameWord.value);
+  const invocation: Invocation = {
+    name,
+    args,
+    argv: args.map((a) => a.value),
+    text,
+    stdin,
+    redirects,
+    scope,
+    session,
+  };
+  if (nameWord.value.includes('/') && session.downloaded.has(normalizePath(nameWord.value))) {
+    emit(
+      session,
+      'shell.download-exec',
+      `runs ${nameWord.value}, which was downloaded earlier in the script`,
+    );
+  }
+
+  const wrapped = unwrap(invocation);
+  if (wrapped && !wrapped.record) {
+    if (wrapped.inner && wrapped.inner.length > 0)
+      return runInner(session, wrapped.inner, wrapped.label, scope, wrapped.stdin ?? stdin);
+    return wrapped.output ?? UNKNOWN;
+  }
+
+  session.commands.push({
+    kind: 'shell',
+    name,
+    args: invocation.argv,
+    text: clip(text, 400),
+    via: scope.via,
+  });
+  const sensitive = checkCredentialRead(invocation);
+  if (isVersionOrHelp(invocation.argv)) return UNKNOWN;
+  const handler = KNOWLEDGE.get(name);
+  let output: Stream | undefined;
+  if (handler) output = handler(invocation) ?? undefined;
+  else if (nameWord.value.includes('/') && !wrapped) {
+    // A script of the project (./scripts/test.sh): a deploy or release script needs a human.
+    // Either way the script's content is not visible here.
+    if (/deploy|release|publish|prod|rollout|migrate|destroy|teardown/i.test(nameWord.value))
+      emit(session, 'shell.build.deploy-target', nameWord.value);
+    emit(session, 'shell.script.run', nameWord.value);
+  } else if (!READ_ONLY.has(name) && !wrapped && !session.functions.has(name))
+    emit(session, 'shell.unknown-program', name);
+  if (sensitive) output = sensitive;
+  checkFrameworkTask(invocation, Boolean(handler) || READ_ONLY.has(name));
+  if (wrapped?.inner && wrapped.inner.length > 0) {
+    return runInner(session, wrapped.inner, wrapped.label, scope, wrapped.stdin ?? stdin);
+  }
+  return output ?? wrapped?.output ?? UNKNOWN;
+}
+
+const FRAMEWORK_PROGRAMS =
+  /^(python[0-9.]*|npx|pnpx|bunx|rails|rake|bundle|php|artisan|alembic|manage\.py|knex|sequelize|typeorm|prisma|django-admin|flask|mix|dotnet|npm|yarn|pnpm|flyway|liquibase|goose|migrate|dbmate|diesel|sqlx|atlas|ansible|ansible-playbook)$/;
+const FRAMEWORK_DESTRUCTIVE =
+  /(^|\s)(flush|reset_db|sqlflush|db:drop|db:reset|db:schema:load|schema:drop|migrate:fresh|migrate:reset|drop_all|dropdb|clean)(\s|$)|migrate reset|migrate (down|rollback) --all|downgrade base|database (drop|reset)|db (drop|reset)/;
+const FRAMEWORK_MIGRATE =
+  /(^|\s|:)(migrate|migration|db:migrate|db:seed|seed|runner|upgrade|loaddata|createsuperuser|db push|deploy|up|down|rollback|apply)(\s|:|$)/;
+const DESTRUCTIVE_VERB =
+  /^(destroy|drop|delete|del|remove|rm|purge|wipe|flush|flushall|truncate|reset|downgrade|erase|nuke|obliterate|format|--delete|--purge|--drop|-recurse|--prefix|--force-delete|lvremove|vgremove|pvremove)$/i;
+
+/**
+ * Framework tasks (Django, Rails, Prisma, Alembic…) and unfamiliar programs are judged by their
+ * verbs: migrations are writes, flush/db:drop/migrate reset destroy data.
+ */
+function checkFrameworkTask(inv: Invocation, known: boolean): void {
+  const joined = inv.argv.join(' ');
+  const framework =
+    FRAMEWORK_PROGRAMS.test(inv.name) || inv.argv.some((a) => /manage\.py$|artisan$|bin\/rails$/.test(a));
+  if (inv.name === 'ansible' || inv.name === 'ansible-playbook') {
+    const module = inv.argv[inv.argv.indexOf('-m') + 1] ?? '';
+    const args = inv.argv[inv.argv.indexOf('-a') + 1];
+    if (
+      inv.argv.includes('-a') &&
+      args !== undefined &&
+      /^(shell|command|raw|ansible\.builtin\.(shell|command))$/.test(module)
+    ) {
+      inv.session.reparse(
+        args,
+        { depth: inv.scope.depth + 1, via: [...inv.scope.via, 'ansible -a'] },
+        UNKNOWN,
+      );
+    }
+    emit(inv.session, 'shell.framework.migrate', `${inv.name} ${joined}`);
+    return;
+  }
+  if (framework && FRAMEWORK_DESTRUCTIVE.test(joined))
+    emit(inv.session, 'shell.framework.destructive', `${inv.name} ${joined}`);
+  else if (framework && FRAMEWORK_MIGRATE.test(joined) && !/^(npm|yarn|pnpm|dotnet)$/.test(inv.name))
+    emit(inv.session, 'shell.framework.migrate', `${inv.name} ${joined}`);
+  else if (
+    !known &&
+    inv.argv.some(
+      (a) => DESTRUCTIVE_VERB.test(a) || /^[a-z-]+:(drop|delete|destroy|reset|purge|flush)$/.test(a),
+    )
+  ) {
+    emit(inv.session, 'shell.unknown-program.destructive', `${inv.name} ${joined}`);
+  } else if (!known && DESTRUCTIVE_VERB.test(inv.name))
+    emit(inv.session, 'shell.unknown-program.destructive', inv.name);
+}
+
+function runInner(session: Session, inner: Word[], label: string, scope: Scope, stdin: Stream): Stream {
+  const innerText = inner.map((w) => w.text).join(' ');
+  return runArgv(session, inner, innerText, { depth: scope.depth, via: [...scope.via, label] }, stdin);
+}

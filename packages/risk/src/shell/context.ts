@@ -1,0 +1,107 @@
+import type { Finding, ParsedCommand, SqlDialect } from '../types.ts';
+import type { ShellRuleId } from './rule-ids.ts';
+
+/**
+ * What a command writes to stdout, as far as the analyzer can tell. Pipelines pass it to the
+ * next stage so that `curl … | sh`, `echo … | base64 -d | bash` and `cat <<EOF | psql` can be
+ * judged by what the interpreter at the end actually receives.
+ */
+export type Stream =
+  | { kind: 'unknown' }
+  | { kind: 'literal'; text: string }
+  | { kind: 'remote'; from: string }
+  | { kind: 'decoded'; text?: string }
+  | { kind: 'sensitive'; what: string }
+  | { kind: 'file'; path: string };
+
+export const UNKNOWN: Stream = { kind: 'unknown' };
+
+/** A word of the command line after quote removal and escape resolution. */
+export interface Word {
+  value: string;
+  /** Source text of the word. */
+  text: string;
+  /** Part of the value comes from an expansion or substitution the analyzer cannot evaluate. */
+  dynamic: boolean;
+  /** The word used quoting or escapes that change how it reads (e.g. `r''m`, `$'\x72m'`). */
+  obfuscated: boolean;
+  /** Output of command or process substitutions inside the word. */
+  streams: Stream[];
+  /** Unquoted glob characters remain in the value. */
+  glob: boolean;
+  /** A parameter expansion or substitution took part, even if its value was known. */
+  expanded: boolean;
+  /** Part of the value is unknown and kept as source text (e.g. `$DIR`). */
+  unresolved: boolean;
+  /** Part of the value is the output of a command substitution, known only when it runs. */
+  substituted: boolean;
+}
+
+export type SqlHandoff = (text: string, dialect: SqlDialect, via: string[]) => void;
+
+/** State shared by every command of one `assess` call. */
+export interface Session {
+  findings: Finding[];
+  commands: ParsedCommand[];
+  /** Static values of variables assigned earlier in the script, in execution order. */
+  vars: Map<string, string>;
+  /** Files written by downloaders, so that running them later counts as download-and-execute. */
+  downloaded: Set<string>;
+  /** Functions defined earlier in the script; calling one runs its (already judged) body. */
+  functions: Set<string>;
+  /** Remaining node visits; bounds work on adversarial input. */
+  budget: number;
+  sql: SqlHandoff;
+  /** Re-parses nested shell text (from `bash -c`, `ssh host '…'`, `eval`) one level deeper. */
+  reparse: (text: string, scope: Scope, stdin: Stream) => Stream;
+  /** Runs an already split command line (for `find -exec`, interpreter argv lists). */
+  run: (words: Word[], text: string, scope: Scope, stdin: Stream) => Stream;
+}
+
+/** Where in the nesting of wrappers the analyzer currently is. */
+export interface Scope {
+  depth: number;
+  via: string[];
+}
+
+export interface Redirect {
+  /** `>`, `>>`, `<`, `&>`, `>&`, `<&`, `>|`. */
+  operator: string;
+  target: Word;
+}
+
+/** One simple command, ready for the command knowledge. */
+export interface Invocation {
+  /** Program basename after quote removal, e.g. `rm` for `/bin/r''m`. */
+  name: string;
+  args: Word[];
+  argv: string[];
+  text: string;
+  stdin: Stream;
+  redirects: Redirect[];
+  scope: Scope;
+  session: Session;
+}
+
+export function emit(session: Session, rule: ShellRuleId, detail: string): void {
+  if (session.findings.length < 500) session.findings.push({ rule, detail: clip(detail) });
+}
+
+export function clip(text: string, max = 160): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
+}
+
+export function literalWord(value: string): Word {
+  return {
+    value,
+    text: value,
+    dynamic: false,
+    obfuscated: false,
+    streams: [],
+    glob: false,
+    expanded: false,
+    unresolved: false,
+    substituted: false,
+  };
+}

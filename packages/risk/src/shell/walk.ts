@@ -1,0 +1,278 @@
+import type { Node } from 'web-tree-sitter';
+import { checkRedirect, runCommand } from './command.ts';
+import type { Redirect, Scope, Session, Stream, Word } from './context.ts';
+import { emit, literalWord, UNKNOWN } from './context.ts';
+import { checkAssignment } from './knowledge/environment.ts';
+import { resolveWord } from './words.ts';
+
+const SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'ksh', 'ash', 'fish']);
+const SOCKETS = new Set(['nc', 'ncat', 'netcat', 'telnet', 'socat', 'openssl']);
+
+const WORD_TYPES = new Set([
+  'word',
+  'string',
+  'raw_string',
+  'ansi_c_string',
+  'concatenation',
+  'simple_expansion',
+  'expansion',
+  'number',
+  'translated_string',
+  'arithmetic_expansion',
+  'brace_expression',
+  'array',
+]);
+
+/**
+ * Visits every statement of a bash syntax tree in execution order — pipelines, lists,
+ * subshells, compound commands, function bodies, substitutions and heredoc bodies — and hands
+ * each simple command to the command knowledge together with what its stdin receives.
+ */
+export class Walker {
+  constructor(private readonly session: Session) {}
+
+  statement(node: Node, scope: Scope, stdin: Stream): Stream {
+    if (--this.session.budget < 0) {
+      if (this.session.budget === -1)
+        emit(this.session, 'shell.too-complex', 'the script has too many syntax nodes');
+      return UNKNOWN;
+    }
+    switch (node.type) {
+      case 'command':
+        return this.command(node, scope, stdin, []);
+      case 'pipeline':
+        return this.pipeline(this.children(node), scope, stdin);
+      case 'for_statement': {
+        // Judge the body with the loop variable bound to its first literal value.
+        const variable = node.childForFieldName('variable')?.text;
+        const values = node.childrenForFieldName('value').filter((c): c is Node => c !== null);
+        const first = values[0] ? resolveWord(values[0], this.session, scope, this.visitor) : undefined;
+        for (const value of values.slice(1)) resolveWord(value, this.session, scope, this.visitor);
+        if (variable && first && !first.unresolved) this.session.vars.set(variable, first.value);
+        else if (variable) this.session.vars.delete(variable);
+        const body = node.childForFieldName('body');
+        if (body) this.statement(body, scope, UNKNOWN);
+        return UNKNOWN;
+      }
+      case 'redirected_statement':
+        return this.redirected(node, scope, stdin);
+      case 'variable_assignment':
+        this.assignment(node, scope, true);
+        return UNKNOWN;
+      case 'declaration_command':
+        return this.declaration(node, scope);
+      case 'unset_command':
+        for (const child of this.children(node)) {
+          const name = child.text;
+          checkAssignment(this.session, name, '', 'unset');
+          this.session.vars.delete(name);
+        }
+        return UNKNOWN;
+      case 'command_substitution':
+      case 'process_substitution':
+        return this.substitution(node, scope);
+      case 'comment':
+        return UNKNOWN;
+      case 'function_definition': {
+        // The body runs whenever the function is called; judge it as if it ran.
+        const body = node.childForFieldName('body');
+        const name = node.childForFieldName('name')?.text;
+        if (name) this.session.functions.add(name);
+        if (body) this.statement(body, scope, UNKNOWN);
+        return UNKNOWN;
+      }
+      default:
+        if (WORD_TYPES.has(node.type)) {
+          resolveWord(node, this.session, scope, this.visitor);
+          return UNKNOWN;
+        }
+        return this.sequence(this.children(node), scope, stdin);
+    }
+  }
+
+  private readonly visitor = (node: Node, scope: Scope): Stream => this.substitution(node, scope);
+
+  private children(node: Node): Node[] {
+    return node.namedChildren.filter((c): c is Node => c !== null);
+  }
+
+  private sequence(nodes: Node[], scope: Scope, stdin: Stream): Stream {
+    let out: Stream = UNKNOWN;
+    for (const child of nodes) out = this.statement(child, scope, nodes.length === 1 ? stdin : UNKNOWN);
+    return nodes.length === 1 ? out : UNKNOWN;
+  }
+
+  private substitution(node: Node, scope: Scope): Stream {
+    emit(
+      this.session,
+      node.type === 'process_substitution' ? 'shell.process-substitution' : 'shell.command-substitution',
+      node.text,
+    );
+    return this.sequence(this.children(node), scope, UNKNOWN);
+  }
+
+  private pipeline(stages: Node[], scope: Scope, stdin: Stream): Stream {
+    let stream = stdin;
+    const start = this.session.commands.length;
+    for (const stage of stages) stream = this.statement(stage, scope, stream);
+    // A shell and a socket in one pipeline (the mkfifo pattern) is a reverse shell.
+    const names = this.session.commands.slice(start).map((c) => c.name);
+    if (names.some((n) => SHELLS.has(n)) && names.some((n) => SOCKETS.has(n))) {
+      emit(this.session, 'shell.net.reverse-shell', `pipeline joins ${names.join(' | ')}`);
+    }
+    return stream;
+  }
+
+  private redirected(node: Node, scope: Scope, stdin: Stream): Stream {
+    const body = node.childForFieldName('body');
+    const redirects: Redirect[] = [];
+    const continuations: { node: Node; piped: boolean }[] = [];
+    let input = stdin;
+    for (const child of this.children(node)) {
+      if (child === body || child.id === body?.id) continue;
+      if (child.type === 'heredoc_redirect') {
+        input = this.heredoc(child, scope, continuations);
+      } else if (child.type === 'herestring_redirect') {
+        const content = this.children(child).find((c) => WORD_TYPES.has(c.type));
+        const word = content ? resolveWord(content, this.session, scope, this.visitor) : literalWord('');
+        input = word.dynamic ? UNKNOWN : { kind: 'literal', text: word.value };
+      } else if (child.type === 'file_redirect') {
+        const redirect = this.fileRedirect(child, scope);
+        if (redirect) {
+          redirects.push(redirect);
+          if (redirect.operator === '<') input = { kind: 'file', path: redirect.target.value };
+        }
+      } else {
+        this.statement(child, scope, UNKNOWN);
+      }
+    }
+    let out: Stream = UNKNOWN;
+    if (body?.type === 'command') out = this.command(body, scope, input, redirects);
+    else {
+      if (body) out = this.statement(body, scope, input);
+      for (const redirect of redirects) checkRedirect(this.session, redirect, scope);
+    }
+    for (const next of continuations) {
+      out = next.piped
+        ? this.pipelineContinuation(next.node, scope, out)
+        : this.statement(next.node, scope, UNKNOWN);
+    }
+    return out;
+  }
+
+  /** `cat <<EOF | psql`: the grammar nests the rest of the pipeline inside the heredoc redirect. */
+  private pipelineContinuation(node: Node, scope: Scope, stdin: Stream): Stream {
+    if (node.type === 'pipeline') return this.pipeline(this.children(node), scope, stdin);
+    return this.statement(node, scope, stdin);
+  }
+
+  private heredoc(node: Node, scope: Scope, continuations: { node: Node; piped: boolean }[]): Stream {
+    let text = '';
+    let piped = false;
+    for (const child of node.children) {
+      if (!child) continue;
+      if (!child.isNamed) {
+        if (child.text === '|' || child.text === '|&') piped = true;
+        continue;
+      }
+      switch (child.type) {
+        case 'heredoc_start':
+        case 'heredoc_end':
+          break;
+        case 'heredoc_body':
+          text = child.text;
+          // Unquoted heredocs expand `$(…)` when the shell reads them.
+          for (const part of this.children(child)) {
+            if (part.type === 'command_substitution') this.substitution(part, scope);
+            else if (part.type === 'expansion' || part.type === 'simple_expansion') {
+              resolveWord(part, this.session, scope, this.visitor);
+            }
+          }
+          break;
+        case 'file_redirect':
+        case 'herestring_redirect':
+          break;
+        default:
+          continuations.push({ node: child, piped: piped || child.type === 'pipeline' });
+          piped = false;
+      }
+    }
+    return { kind: 'literal', text };
+  }
+
+  private fileRedirect(node: Node, scope: Scope): Redirect | undefined {
+    const destination =
+      node.childForFieldName('destination') ?? this.children(node).find((c) => WORD_TYPES.has(c.type));
+    let operator = '>';
+    for (const child of node.children) {
+      if (child && !child.isNamed) operator = child.text;
+    }
+    if (!destination) return undefined;
+    const target: Word = resolveWord(destination, this.session, scope, this.visitor);
+    return { operator, target };
+  }
+
+  private assignment(node: Node, scope: Scope, persistent: boolean, declaration = ''): void {
+    const nameNode = node.childForFieldName('name');
+    const valueNode = node.childForFieldName('value');
+    const name = nameNode?.text ?? '';
+    const value = valueNode ? resolveWord(valueNode, this.session, scope, this.visitor) : literalWord('');
+    checkAssignment(this.session, name, value.value, declaration || 'assignment');
+    if (!persistent) return;
+    if (value.dynamic || valueNode?.type === 'array') this.session.vars.delete(name);
+    else this.session.vars.set(name, value.value);
+  }
+
+  private declaration(node: Node, scope: Scope): Stream {
+    const keyword = node.child(0)?.text ?? 'declare';
+    for (const child of this.children(node)) {
+      if (child.type === 'variable_assignment') this.assignment(child, scope, true, keyword);
+      else if (child.type === 'variable_name') checkAssignment(this.session, child.text, undefined, keyword);
+      else this.statement(child, scope, UNKNOWN);
+    }
+    return UNKNOWN;
+  }
+
+  private command(node: Node, scope: Scope, stdin: Stream, outerRedirects: Redirect[]): Stream {
+    const words: Word[] = [];
+    const redirects = [...outerRedirects];
+    let input = stdin;
+    for (const child of this.children(node)) {
+      switch (child.type) {
+        case 'variable_assignment':
+          // A prefix assignment only affects this command's environment.
+          this.assignment(child, scope, false, 'prefix');
+          break;
+        case 'command_name': {
+          const inner = child.namedChild(0);
+          if (inner) words.push(resolveWord(inner, this.session, scope, this.visitor));
+          break;
+        }
+        case 'file_redirect': {
+          const redirect = this.fileRedirect(child, scope);
+          if (redirect) {
+            redirects.push(redirect);
+            if (redirect.operator === '<') input = { kind: 'file', path: redirect.target.value };
+          }
+          break;
+        }
+        case 'herestring_redirect': {
+          const content = this.children(child).find((c) => WORD_TYPES.has(c.type));
+          const word = content ? resolveWord(content, this.session, scope, this.visitor) : literalWord('');
+          input = word.dynamic ? UNKNOWN : { kind: 'literal', text: word.value };
+          break;
+        }
+        case 'comment':
+          break;
+        default:
+          if (words.length > 0) words.push(resolveWord(child, this.session, scope, this.visitor));
+          else this.statement(child, scope, UNKNOWN);
+      }
+    }
+    if (words.length === 0) {
+      for (const redirect of redirects) checkRedirect(this.session, redirect, scope);
+      return UNKNOWN;
+    }
+    return runCommand(this.session, words, node.text, scope, input, redirects);
+  }
+}

@@ -1,0 +1,240 @@
+import type { Node } from 'web-tree-sitter';
+import type { Scope, Session, Stream, Word } from './context.ts';
+import { emit } from './context.ts';
+
+/** Visits a substitution's commands (they run) and returns what they print. */
+export type SubstitutionVisitor = (node: Node, scope: Scope) => Stream;
+
+/** Variables whose value the analyzer treats as known without seeing an assignment. */
+const WELL_KNOWN: Record<string, string> = { HOME: '~' };
+
+/**
+ * Resolves a word node the way bash would before running the command: quotes removed,
+ * escapes decoded, known variables substituted. What cannot be known is kept as source text
+ * and flagged `dynamic` so that callers never mistake it for a literal.
+ */
+export function resolveWord(node: Node, session: Session, scope: Scope, visit: SubstitutionVisitor): Word {
+  const word: Word = {
+    value: '',
+    text: node.text,
+    dynamic: false,
+    obfuscated: false,
+    streams: [],
+    glob: false,
+    expanded: false,
+    unresolved: false,
+    substituted: false,
+  };
+  appendNode(word, node, session, scope, visit, false);
+  return word;
+}
+
+function appendNode(
+  word: Word,
+  node: Node,
+  session: Session,
+  scope: Scope,
+  visit: SubstitutionVisitor,
+  quoted: boolean,
+) {
+  switch (node.type) {
+    case 'word': {
+      const text = node.text;
+      const unescaped = unescapeBare(text);
+      if (!quoted && /(^|[^\\])[*?[]/.test(text)) word.glob = true;
+      if (unescaped !== text && !(text.startsWith('\\') && text.indexOf('\\', 1) === -1))
+        word.obfuscated = true;
+      word.value += unescaped;
+      return;
+    }
+    case 'raw_string':
+      word.value += node.text.slice(1, -1);
+      return;
+    case 'ansi_c_string': {
+      const inner = node.text.slice(2, -1);
+      const decoded = decodeAnsiC(inner);
+      if (decoded !== inner) word.obfuscated = true;
+      word.value += decoded;
+      return;
+    }
+    case 'string':
+    case 'translated_string':
+      for (const child of node.children) {
+        if (!child) continue;
+        if (child.type === '"' || child.type === '$"') continue;
+        if (child.type === 'string_content') word.value += unescapeDouble(child.text);
+        else if (child.isNamed) appendNode(word, child, session, scope, visit, true);
+        else word.value += child.text;
+      }
+      return;
+    case 'concatenation':
+      for (const child of node.namedChildren) {
+        if (child) appendNode(word, child, session, scope, visit, quoted);
+      }
+      if (
+        node.namedChildren.some(
+          (c) => c && (c.type === 'raw_string' || c.type === 'string' || c.type === 'ansi_c_string'),
+        )
+      ) {
+        word.obfuscated = true;
+      }
+      return;
+    case 'simple_expansion':
+    case 'expansion':
+      appendExpansion(word, node, session, scope, visit);
+      return;
+    case 'command_substitution':
+    case 'process_substitution': {
+      const stream = visit(node, scope);
+      word.streams.push(stream);
+      word.dynamic = true;
+      if (node.type === 'command_substitution') word.substituted = true;
+      word.expanded = true;
+      if (node.type === 'command_substitution' && stream.kind === 'literal') word.value += stream.text.trim();
+      else {
+        word.value += node.text;
+        word.unresolved = true;
+      }
+      return;
+    }
+    case 'number':
+      word.value += node.text;
+      return;
+    default:
+      // Arithmetic, arrays, brace ranges: the value is not evaluated, but substitutions inside run.
+      word.dynamic = true;
+      word.unresolved = true;
+      for (const child of node.namedChildren) {
+        if (child && (child.type === 'command_substitution' || child.type === 'process_substitution')) {
+          word.streams.push(visit(child, scope));
+          if (child.type === 'command_substitution') word.substituted = true;
+        }
+      }
+      word.value += node.text;
+  }
+}
+
+function appendExpansion(word: Word, node: Node, session: Session, scope: Scope, visit: SubstitutionVisitor) {
+  const children = node.namedChildren.filter((c): c is Node => c !== null);
+  const nameNode = children.find((c) => c.type === 'variable_name' || c.type === 'special_variable_name');
+  const name = nameNode?.text;
+  const plain = node.type === 'simple_expansion' || (children.length === 1 && node.text === `\${${name}}`);
+  if (name === 'IFS') {
+    emit(session, 'shell.ifs-expansion', node.text);
+    word.value += ' ';
+    word.dynamic = true;
+    word.expanded = true;
+    return;
+  }
+  // Substitutions in default values (`${X:-$(cmd)}`) run too.
+  for (const child of children) {
+    if (child.type === 'command_substitution' || child.type === 'process_substitution') {
+      word.streams.push(visit(child, scope));
+      if (child.type === 'command_substitution') word.substituted = true;
+    }
+  }
+  word.expanded = true;
+  if (plain && name !== undefined) {
+    const known = session.vars.get(name) ?? WELL_KNOWN[name];
+    if (known !== undefined) {
+      word.value += known;
+      if (WELL_KNOWN[name] === undefined) word.obfuscated = true;
+      return;
+    }
+  }
+  word.dynamic = true;
+  word.unresolved = true;
+  word.value += node.text;
+}
+
+/** Quote removal for an unquoted word: a backslash escapes the next character; `\`+newline vanishes. */
+export function unescapeBare(text: string): string {
+  if (!text.includes('\\')) return text;
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\\' && i + 1 < text.length) {
+      const next = text[++i];
+      if (next !== '\n') out += next;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+/** Inside double quotes a backslash only escapes `$`, backtick, `"`, `\` and newline. */
+function unescapeDouble(text: string): string {
+  if (!text.includes('\\')) return text;
+  return text.replace(/\\([$`"\\\n])/g, (_, c: string) => (c === '\n' ? '' : c));
+}
+
+const SIMPLE_ESCAPES: Record<string, string> = {
+  a: '\x07',
+  b: '\b',
+  e: '\x1b',
+  E: '\x1b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  '?': '?',
+};
+
+const ESCAPES = [
+  /^x([0-9a-fA-F]{1,2})/,
+  /^u([0-9a-fA-F]{1,4})/,
+  /^U([0-9a-fA-F]{1,8})/,
+  /^([0-7]{1,3})/,
+  /^c(.)/,
+];
+
+function decodeEscape(match: RegExpMatchArray): string {
+  const digits = match[1] as string;
+  switch (match[0][0]) {
+    case 'x':
+    case 'u':
+      return String.fromCharCode(Number.parseInt(digits, 16));
+    case 'U': {
+      const code = Number.parseInt(digits, 16);
+      return code <= 0x10ffff ? String.fromCodePoint(code) : '';
+    }
+    case 'c':
+      return String.fromCharCode(digits.charCodeAt(0) & 0x1f);
+    default:
+      return String.fromCharCode(Number.parseInt(digits, 8) & 0xff);
+  }
+}
+
+/** Decodes the body of a `$'…'` string the way bash does. */
+export function decodeAnsiC(body: string): string {
+  let out = '';
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i] as string;
+    if (c !== '\\' || i + 1 >= body.length) {
+      out += c;
+      continue;
+    }
+    const next = body[i + 1] as string;
+    const simple = SIMPLE_ESCAPES[next];
+    if (simple !== undefined) {
+      out += simple;
+      i++;
+      continue;
+    }
+    const rest = body.slice(i + 1);
+    const match = ESCAPES.map((re) => rest.match(re)).find((m): m is RegExpMatchArray => m !== null) ?? null;
+    if (match) {
+      out += decodeEscape(match);
+      i += match[0].length;
+    } else {
+      out += `\\${next}`;
+      i++;
+    }
+  }
+  return out;
+}

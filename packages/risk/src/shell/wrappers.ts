@@ -1,0 +1,443 @@
+import { basename, firstPositionalIndex } from './argv.ts';
+import type { Invocation, Stream, Word } from './context.ts';
+import { emit, literalWord } from './context.ts';
+
+export interface Unwrapped {
+  /** The inner command's words, when the wrapper runs one. */
+  inner?: Word[];
+  /** How the wrapper appears in `via`, e.g. `sudo` or `ssh db1`. */
+  label: string;
+  /** Replacement stdin for the inner command. */
+  stdin?: Stream;
+  /** Output when the wrapper handled everything itself. */
+  output?: Stream;
+  /** Record the wrapper itself as a parsed command (when it ran nothing inside). */
+  record?: boolean;
+}
+
+type Unwrapper = (inv: Invocation) => Unwrapped | undefined;
+
+/** Skips options (with the listed ones taking a value) and returns the words from the command on. */
+function after(inv: Invocation, valued: readonly string[], label = inv.name): Unwrapped {
+  const index = firstPositionalIndex(inv.argv, valued);
+  if (index === -1) return { label, record: true };
+  return { inner: inv.args.slice(index), label };
+}
+
+const SUDO_VALUED = [
+  '-u',
+  '-g',
+  '-C',
+  '-D',
+  '-h',
+  '-p',
+  '-r',
+  '-t',
+  '-U',
+  '-T',
+  '-R',
+  '--user',
+  '--group',
+  '--chdir',
+  '--host',
+  '--prompt',
+  '--role',
+  '--type',
+  '--other-user',
+  '--close-from',
+  '--command-timeout',
+  '--chroot',
+];
+
+const sudo: Unwrapper = (inv) => {
+  const interactive = inv.argv.some(
+    (a) => /^-[a-zA-Z]*[is][a-zA-Z]*$/.test(a) || a === '--login' || a === '--shell',
+  );
+  const index = firstPositionalIndex(inv.argv, SUDO_VALUED);
+  if (inv.argv.some((a) => a === '-e' || a === '--edit') || inv.name === 'sudoedit') {
+    emit(inv.session, 'shell.sudo.edit', inv.text);
+    return { label: inv.name, record: true };
+  }
+  if (index === -1) {
+    if (interactive) emit(inv.session, 'shell.privilege.root-shell', inv.text);
+    else if (inv.argv.some((a) => a === '-l' || a === '-v' || a === '-k' || a === '-K'))
+      return { label: inv.name, record: true };
+    return { label: inv.name, record: true };
+  }
+  emit(inv.session, 'shell.sudo', `${inv.name} ${inv.argv.slice(0, index).join(' ')}`.trim());
+  if (isBareShell(inv.argv.slice(index))) emit(inv.session, 'shell.privilege.root-shell', inv.text);
+  return { inner: inv.args.slice(index), label: inv.name };
+};
+
+const SHELL_NAMES = /^(sh|bash|zsh|dash|ksh|fish|ash|csh|tcsh|su|python[0-9.]*|perl|ruby|node)$/;
+
+/** `sudo bash`, `sudo /bin/sh -i`, `sudo su -`: an interactive shell as another user. */
+function isBareShell(argv: string[]): boolean {
+  const [program = '', ...rest] = argv;
+  if (!SHELL_NAMES.test(basename(program))) return false;
+  if (basename(program) === 'su') return !rest.includes('-c');
+  return rest.every((a) => /^-[ilsp]+$|^--login$|^-$/.test(a));
+}
+
+const env: Unwrapper = (inv) => {
+  const valued = ['-u', '--unset', '-C', '--chdir', '-S', '--split-string'];
+  let i = 0;
+  for (; i < inv.argv.length; i++) {
+    const arg = inv.argv[i] as string;
+    if (arg === '-S' || arg === '--split-string' || arg.startsWith('--split-string=')) {
+      // `env -S 'rm -rf /'` splits its argument into a command line.
+      const text = arg.startsWith('--split-string=') ? arg.slice(15) : (inv.argv[i + 1] ?? '');
+      inv.session.reparse(text, { depth: inv.scope.depth + 1, via: [...inv.scope.via, 'env -S'] }, inv.stdin);
+      return { label: 'env -S' };
+    }
+    if (valued.includes(arg)) {
+      i++;
+      continue;
+    }
+    if (arg === '--') {
+      i++;
+      break;
+    }
+    if (arg.startsWith('-')) continue;
+    if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(arg)) {
+      const eq = arg.indexOf('=');
+      inv.session.vars.delete(arg.slice(0, eq));
+      envAssignment(inv, arg.slice(0, eq), arg.slice(eq + 1));
+      continue;
+    }
+    break;
+  }
+  if (i >= inv.argv.length) {
+    emit(inv.session, 'shell.env.dump', inv.text);
+    return { label: 'env', output: { kind: 'sensitive', what: 'environment variables' } };
+  }
+  return { inner: inv.args.slice(i), label: 'env' };
+};
+
+function envAssignment(inv: Invocation, name: string, value: string) {
+  if (/^(LD_PRELOAD|LD_LIBRARY_PATH|DYLD_INSERT_LIBRARIES|DYLD_LIBRARY_PATH)$/.test(name)) {
+    emit(inv.session, 'shell.env.preload', `${name}=${value}`);
+  }
+}
+
+const timeout: Unwrapper = (inv) => {
+  const index = firstPositionalIndex(inv.argv, ['-s', '--signal', '-k', '--kill-after']);
+  if (index === -1) return { label: 'timeout', record: true };
+  return { inner: inv.args.slice(index + 1), label: 'timeout' };
+};
+
+const xargs: Unwrapper = (inv) => {
+  const valued = [
+    '-I',
+    '-i',
+    '-n',
+    '-P',
+    '-d',
+    '-E',
+    '-e',
+    '-L',
+    '-l',
+    '-s',
+    '-a',
+    '--max-args',
+    '--max-procs',
+    '--delimiter',
+    '--arg-file',
+    '--replace',
+    '--max-lines',
+    '--max-chars',
+    '--eof',
+  ];
+  const index = firstPositionalIndex(inv.argv, valued);
+  if (index === -1) return { label: 'xargs', record: true };
+  // The arguments come from stdin: known when stdin is a literal or a find, else marked unknown.
+  const input =
+    inv.stdin.kind === 'literal'
+      ? inv.stdin.text.trim().split(/\s+/)[0]
+      : inv.stdin.kind === 'file'
+        ? inv.stdin.path
+        : undefined;
+  const placeholder: Word = input
+    ? { ...literalWord(input), dynamic: true }
+    : { ...literalWord('{xargs input}'), dynamic: true, unresolved: true };
+  const replace =
+    optionAfter(inv.argv, ['-I', '--replace']) ??
+    inv.argv.find((a) => a.startsWith('-I') && a.length > 2)?.slice(2);
+  const inner = inv.args.slice(index).map((w) =>
+    replace && w.value.includes(replace)
+      ? {
+          ...w,
+          value: w.value.split(replace).join(placeholder.value),
+          dynamic: true,
+          unresolved: placeholder.unresolved,
+        }
+      : w,
+  );
+  return { inner: replace ? inner : [...inner, placeholder], label: 'xargs', stdin: { kind: 'unknown' } };
+};
+
+const command: Unwrapper = (inv) => {
+  if (inv.argv.some((a) => a === '-v' || a === '-V'))
+    return { label: 'command', record: true, output: { kind: 'unknown' } };
+  return after(inv, []);
+};
+
+const watch: Unwrapper = (inv) => {
+  const index = firstPositionalIndex(inv.argv, ['-n', '--interval', '-d', '-q', '--chgexit']);
+  if (index === -1) return { label: 'watch', record: true };
+  // watch joins its arguments and runs them with `sh -c`.
+  const text = inv.argv.slice(index).join(' ');
+  inv.session.reparse(text, { depth: inv.scope.depth + 1, via: [...inv.scope.via, 'watch'] }, inv.stdin);
+  return { label: 'watch' };
+};
+
+const su: Unwrapper = (inv) => {
+  const commandText = optionAfter(inv.argv, ['-c', '--command']);
+  if (commandText === undefined) {
+    emit(inv.session, 'shell.privilege.root-shell', inv.text);
+    return { label: 'su', record: true };
+  }
+  emit(inv.session, 'shell.sudo', inv.text);
+  inv.session.reparse(
+    commandText,
+    { depth: inv.scope.depth + 1, via: [...inv.scope.via, 'su -c'] },
+    inv.stdin,
+  );
+  return { label: 'su -c' };
+};
+
+function optionAfter(argv: readonly string[], names: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (names.includes(arg)) return argv[i + 1] ?? '';
+    for (const name of names)
+      if (name.startsWith('--') && arg.startsWith(`${name}=`)) return arg.slice(name.length + 1);
+  }
+  return undefined;
+}
+
+const ssh: Unwrapper = (inv) => {
+  const valued = [
+    '-p',
+    '-i',
+    '-l',
+    '-o',
+    '-F',
+    '-J',
+    '-L',
+    '-R',
+    '-D',
+    '-b',
+    '-c',
+    '-E',
+    '-e',
+    '-I',
+    '-m',
+    '-O',
+    '-Q',
+    '-S',
+    '-W',
+    '-w',
+    '-B',
+  ];
+  const index = firstPositionalIndex(inv.argv, valued);
+  if (index === -1) return { label: 'ssh', record: true };
+  const host = inv.argv[index] as string;
+  const rest = inv.args.slice(index + 1);
+  const label = `ssh ${host}`;
+  if (inv.argv.some((a) => /^-[a-zA-Z]*[LRD]/.test(a) || a === '-w'))
+    emit(inv.session, 'shell.ssh.tunnel', inv.text);
+  if (rest.length === 0) {
+    if (inv.stdin.kind !== 'unknown') {
+      interpretStdinRemote(inv, label);
+      return { label };
+    }
+    emit(inv.session, 'shell.ssh.interactive', `interactive session on ${host}`);
+    return { label, record: true };
+  }
+  emit(inv.session, 'shell.ssh.remote', `runs on ${host}`);
+  if (inv.stdin.kind === 'file' || inv.stdin.kind === 'sensitive') {
+    emit(
+      inv.session,
+      inv.stdin.kind === 'sensitive' ? 'shell.exfiltration.sensitive' : 'shell.exfiltration.raw-socket',
+      `local data piped to ${host}`,
+    );
+  }
+  // The remote shell re-parses the arguments joined with spaces.
+  const text = rest.map((w) => w.value).join(' ');
+  if (rest.some((w) => w.unresolved)) emit(inv.session, 'shell.dynamic-script', `remote command ${text}`);
+  inv.session.reparse(text, { depth: inv.scope.depth + 1, via: [...inv.scope.via, label] }, inv.stdin);
+  return { label };
+};
+
+function interpretStdinRemote(inv: Invocation, label: string) {
+  if (inv.stdin.kind === 'literal') {
+    inv.session.reparse(
+      inv.stdin.text,
+      { depth: inv.scope.depth + 1, via: [...inv.scope.via, label] },
+      { kind: 'unknown' },
+    );
+  } else if (inv.stdin.kind === 'remote')
+    emit(inv.session, 'shell.download-exec', `${label} runs a downloaded script`);
+  else if (inv.stdin.kind === 'decoded')
+    emit(inv.session, 'shell.decode-exec', `${label} runs a decoded script`);
+  else emit(inv.session, 'shell.stdin-script-unknown', `${label} reads commands from stdin`);
+}
+
+const kubectl: Unwrapper = (inv) => {
+  const sub = inv.argv.find((a) => !a.startsWith('-'));
+  if (sub !== 'exec' && sub !== 'debug' && sub !== 'run' && sub !== 'attach') return undefined;
+  const dash = inv.argv.indexOf('--');
+  if (dash === -1) return { label: `${inv.name} ${sub}`, record: true };
+  return { inner: inv.args.slice(dash + 1), label: `${inv.name} ${sub}`, record: true };
+};
+
+const DOCKER_RUN_VALUED = [
+  '-e',
+  '--env',
+  '-u',
+  '--user',
+  '-w',
+  '--workdir',
+  '--env-file',
+  '-v',
+  '--volume',
+  '-p',
+  '--publish',
+  '--name',
+  '--network',
+  '--net',
+  '--entrypoint',
+  '-m',
+  '--memory',
+  '--cpus',
+  '--mount',
+  '-l',
+  '--label',
+  '--platform',
+  '--pull',
+  '--restart',
+  '--hostname',
+  '-h',
+  '--add-host',
+  '--cap-add',
+  '--cap-drop',
+  '--device',
+  '--pid',
+  '--ipc',
+  '--security-opt',
+  '--tmpfs',
+  '--ulimit',
+  '--log-driver',
+  '--log-opt',
+  '--gpus',
+  '--shm-size',
+  '--stop-signal',
+  '--runtime',
+  '--dns',
+  '--link',
+  '--volumes-from',
+  '--detach-keys',
+  '--user',
+];
+
+const docker: Unwrapper = (inv) => {
+  const sub = inv.argv.find((a) => !a.startsWith('-'));
+  const subIndex = sub === undefined ? -1 : inv.argv.indexOf(sub);
+  let verb = sub;
+  let start = subIndex + 1;
+  if (sub === 'compose' || sub === 'container') {
+    verb = inv.argv.slice(start).find((a) => !a.startsWith('-'));
+    start = verb === undefined ? -1 : inv.argv.indexOf(verb, start) + 1;
+  }
+  if (inv.name === 'docker-compose') {
+    verb = sub;
+  }
+  if (verb !== 'exec' && verb !== 'run') return undefined;
+  if (start <= 0) return undefined;
+  const rest = inv.argv.slice(start);
+  const targetOffset = firstPositionalIndex(rest, DOCKER_RUN_VALUED);
+  if (targetOffset === -1) return undefined;
+  const innerStart = start + targetOffset + 1;
+  if (innerStart >= inv.argv.length) return undefined;
+  // Let the docker knowledge judge the flags too (privileged, host mounts), then score the inner command.
+  return {
+    inner: inv.args.slice(innerStart),
+    label: `${inv.name} ${verb} ${inv.argv[start + targetOffset]}`,
+    record: true,
+  };
+};
+
+const find: Unwrapper = () => undefined;
+
+const SIMPLE: Record<string, readonly string[]> = {
+  nice: ['-n', '--adjustment'],
+  nohup: [],
+  time: ['-f', '--format', '-o', '--output'],
+  stdbuf: ['-i', '-o', '-e'],
+  setsid: [],
+  ionice: ['-c', '-n', '-p', '-t'],
+  chrt: [],
+  taskset: [],
+  builtin: [],
+  exec: ['-a'],
+  unbuffer: [],
+  caffeinate: ['-t', '-w'],
+  flock: ['-w', '--timeout', '-E', '--conflict-exit-code'],
+  torsocks: [],
+  proxychains: ['-f'],
+  proxychains4: ['-f'],
+  firejail: [],
+  doas: ['-u', '-C'],
+  runuser: ['-u', '-g', '-G', '--user', '--group'],
+  pkexec: ['--user'],
+  catchsegv: [],
+  strace: ['-e', '-o', '-p', '-s', '-u'],
+  ltrace: ['-e', '-o', '-p', '-s', '-u'],
+  chronic: [],
+  retry: [],
+};
+
+const PRIVILEGED_WRAPPERS = new Set(['doas', 'runuser', 'pkexec']);
+SIMPLE.busybox = [];
+
+/** Wrappers that need their own reading; the rest (SIMPLE) just skip options. */
+const SPECIAL: Record<string, Unwrapper> = {
+  sudo,
+  sudoedit: sudo,
+  env,
+  timeout,
+  gtimeout: timeout,
+  xargs,
+  command,
+  watch,
+  su,
+  ssh,
+  kubectl,
+  oc: kubectl,
+  docker,
+  podman: docker,
+  'docker-compose': docker,
+  find,
+};
+
+/** Returns how to unwrap `inv` when its program is a wrapper, or undefined for ordinary programs. */
+export function unwrap(inv: Invocation): Unwrapped | undefined {
+  const special = SPECIAL[inv.name];
+  if (special) return special(inv);
+  const valued = SIMPLE[inv.name];
+  if (!valued) return undefined;
+  if (PRIVILEGED_WRAPPERS.has(inv.name)) {
+    const index = firstPositionalIndex(inv.argv, valued);
+    if (index === -1 || isBareShell(inv.argv.slice(index)))
+      emit(inv.session, 'shell.privilege.root-shell', inv.text);
+    else emit(inv.session, 'shell.sudo', inv.text);
+  }
+  if (inv.name === 'chrt' || inv.name === 'taskset') {
+    // Both take one positional (priority or mask) before the command.
+    const index = firstPositionalIndex(inv.argv, []);
+    if (index === -1 || index + 1 >= inv.argv.length) return { label: inv.name, record: true };
+    return { inner: inv.args.slice(index + 1), label: inv.name };
+  }
+  return after(inv, valued, basename(inv.name));
+}

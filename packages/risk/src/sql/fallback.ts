@@ -1,0 +1,116 @@
+/**
+ * Lexical escalation for a statement the parser rejected. The statement is already
+ * `sql.parse-error` (never `auto`); this only adds findings so that an unparsable
+ * `KILL 12`, `DROP USER bob` or `COPY … PROGRAM` still reaches the tier it deserves rather
+ * than plain review. It never removes or lowers anything.
+ */
+import { RISKY_FUNCTIONS } from './catalog.ts';
+import type { FindingSet } from './findings.ts';
+import { type Piece, tokenText } from './lexer.ts';
+import { RULE } from './rules.ts';
+
+const SHELL_META = new Set(['!', 'o', 'out', 'g', 'gx', 'w', 'write', 'copy', 'setenv', 'gexec']);
+
+export function lexicalFindings(piece: Piece, fs: FindingSet): void {
+  const words: string[] = [];
+  const tokens = piece.tokens;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    const text = tokenText(piece, t);
+    if (t.kind === 'backslash') {
+      // psql meta-commands: `\!` runs a shell, `\o |cmd`, `\g |cmd`, `\copy … program` pipe to one.
+      const next = tokens[i + 1];
+      const cmd = next && next.start === t.end ? tokenText(piece, next).toLowerCase() : '';
+      const rest = piece.text.slice(t.end - piece.start).split('\n', 1)[0] ?? '';
+      if (cmd === '!' || (SHELL_META.has(cmd) && /\||\bprogram\b/i.test(rest))) {
+        fs.add(RULE.clientShell, `psql meta-command \\${cmd} runs a shell command on the client`);
+      } else {
+        fs.add(RULE.clientMetaCommand, `psql meta-command \\${cmd} is not SQL and cannot be analysed`);
+      }
+      continue;
+    }
+    if (t.kind !== 'word') continue;
+    const upper = text.toUpperCase();
+    words.push(upper);
+    const next = tokens[i + 1];
+    if (next && next.kind === 'punct' && tokenText(piece, next) === '(') {
+      const risk = RISKY_FUNCTIONS.get(text.toLowerCase());
+      if (risk) fs.add(risk.rule, `unparsed statement calls ${text.toLowerCase()}(), which ${risk.what}`);
+    }
+  }
+  const [first = '', second = ''] = words;
+  const has = (w: string) => words.includes(w);
+  const qualifier = ['DROP', 'CREATE', 'ALTER', 'SET'].includes(first) && second ? ` ${second}` : '';
+  const about = `unparsed ${first}${qualifier} statement`;
+
+  if (has('OUTFILE') || has('DUMPFILE') || has('INFILE')) {
+    fs.add(RULE.serverFileAccess, `${about} reads or writes a server file`);
+  }
+  switch (first) {
+    case 'DROP':
+      if (second === 'USER' || second === 'ROLE' || second === 'LOGIN') fs.add(RULE.privilege, `${about}`);
+      else fs.add(RULE.drop, `${about} removes objects`);
+      break;
+    case 'TRUNCATE':
+      fs.add(RULE.truncate, `${about} empties tables`);
+      break;
+    case 'DELETE':
+    case 'UPDATE':
+      if (!has('WHERE'))
+        fs.add(first === 'DELETE' ? RULE.deleteNoWhere : RULE.updateNoWhere, `${about} has no WHERE`);
+      else fs.add(RULE.write, `${about} modifies data`);
+      break;
+    case 'INSERT':
+    case 'REPLACE':
+    case 'MERGE':
+    case 'UPSERT':
+      fs.add(RULE.write, `${about} modifies data`);
+      break;
+    case 'GRANT':
+    case 'REVOKE':
+    case 'DENY':
+      fs.add(RULE.privilege, `${about} changes privileges`);
+      break;
+    case 'CREATE':
+    case 'ALTER':
+      if (['USER', 'ROLE', 'LOGIN'].includes(second)) fs.add(RULE.privilege, `${about} manages accounts`);
+      else if (second === 'SYSTEM' || second === 'SERVER') fs.add(RULE.serverConfig, `${about}`);
+      else if (has('DROP')) fs.add(RULE.ddlDataLoss, `${about} drops part of a schema`);
+      else fs.add(RULE.ddl, `${about} changes the schema`);
+      break;
+    case 'SET':
+      if (second === 'PASSWORD' || second === 'ROLE') fs.add(RULE.privilege, `${about} changes identity`);
+      else if (second === 'GLOBAL' || second === 'PERSIST') fs.add(RULE.serverConfig, `${about}`);
+      break;
+    case 'KILL':
+      fs.add(RULE.sessionKill, `${about} terminates a session or query`);
+      break;
+    case 'SHUTDOWN':
+      fs.add(RULE.serverConfig, `${about} stops the server`);
+      break;
+    case 'PREPARE':
+    case 'EXECUTE':
+    case 'EXEC':
+      fs.add(RULE.dynamicSql, `${about} runs SQL that is not visible here`);
+      // T-SQL runs procedures without parentheses: `EXEC master..xp_cmdshell 'dir'`.
+      for (const w of words.slice(1)) {
+        const risk = RISKY_FUNCTIONS.get(w.toLowerCase());
+        if (risk) fs.add(risk.rule, `${about} runs ${w.toLowerCase()}, which ${risk.what}`);
+      }
+      break;
+    case 'DO':
+      fs.add(RULE.doBlock, `${about}`);
+      break;
+    case 'CALL':
+      fs.add(RULE.routineCall, `${about}`);
+      break;
+    case 'LOAD':
+      fs.add(RULE.serverFileAccess, `${about} loads a server file`);
+      break;
+    case 'COPY':
+      if (has('PROGRAM')) fs.add(RULE.serverProgram, `${about} runs a program`);
+      else if (!has('STDIN') && !has('STDOUT'))
+        fs.add(RULE.serverFileAccess, `${about} may use a server file`);
+      break;
+  }
+}

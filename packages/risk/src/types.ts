@@ -1,0 +1,130 @@
+/**
+ * Public types of the risk engine. Everything the engine returns is plain data so that it
+ * can be stored, signed into a verdict and shown to an approver without translation.
+ */
+
+export type Tier = 'auto' | 'review' | 'multi_party' | 'deny';
+
+/** Ordered from least to most restrictive; index comparisons are how tiers are combined. */
+export const TIERS: readonly Tier[] = ['auto', 'review', 'multi_party', 'deny'];
+
+export type Kind = 'shell' | 'sql';
+
+/** SQL dialects the engine can parse. `postgresql` uses the real PostgreSQL parser. */
+export const SQL_DIALECTS = [
+  'postgresql',
+  'mysql',
+  'mariadb',
+  'sqlite',
+  'bigquery',
+  'snowflake',
+  'transactsql',
+] as const;
+export type SqlDialect = (typeof SQL_DIALECTS)[number];
+
+export type Environment = 'dev' | 'staging' | 'prod' | (string & {});
+
+export interface AssessContext {
+  cwd?: string;
+  host?: string;
+  database?: string;
+  environment?: Environment;
+  tool?: string;
+  justification?: string;
+  /** The requesting agent's type (`ci`, `coding-agent`, …); selects an agent-type profile. */
+  agentType?: string;
+  /** Evaluation time for whitelist expiry; defaults to now. Injected so tests are deterministic. */
+  now?: Date;
+}
+
+export interface AssessInput {
+  kind: Kind;
+  command: string;
+  dialect?: SqlDialect;
+  context?: AssessContext;
+}
+
+/**
+ * Rule categories. The first five are the tier-table categories of the default policy;
+ * the rest are out-of-scope categories that the default policy denies, plus `uncertainty`
+ * for anything the parsers could not fully understand.
+ */
+export type Category =
+  | 'read_only'
+  | 'idempotent_write'
+  | 'side_effect'
+  | 'irreversible'
+  | 'privilege'
+  | 'credential_access'
+  | 'exfiltration'
+  | 'remote_code'
+  | 'persistence'
+  | 'defense_evasion'
+  | 'uncertainty'
+  | 'context';
+
+export interface Reason {
+  /** Stable rule id from the policy, e.g. `shell.rm.recursive-root` or `sql.delete.no-where`. */
+  rule: string;
+  category: Category;
+  /** Contribution to the score (0-100). Floors are reported with the weight of the rule. */
+  weight: number;
+  /** Human explanation from the policy, specialised with what was matched. */
+  detail: string;
+  /** Tier floor this rule imposes, when it has one. */
+  floor?: Tier;
+}
+
+/** One command as the engine understood it, after quoting, escapes and wrappers were resolved. */
+export interface ParsedCommand {
+  kind: Kind;
+  /** Shell: resolved program name (basename, e.g. `rm`); SQL: statement type (e.g. `DELETE`). */
+  name: string;
+  /** Shell: resolved argv after the program name; SQL: empty. */
+  args: string[];
+  /** The source text this command came from. */
+  text: string;
+  /** Wrapper chain that led here, outermost first (e.g. `['sudo', 'bash -c']`). */
+  via: string[];
+  /** SQL dialect, for SQL commands (also for SQL found inside `psql -c`). */
+  dialect?: SqlDialect;
+}
+
+export interface Assessment {
+  score: number;
+  tier: Tier;
+  reasons: Reason[];
+  commands: ParsedCommand[];
+  /** Version of the policy that produced this assessment; goes into the verdict. */
+  policyVersion: string;
+  /**
+   * Id of the whitelist entry that lowered the tier, when one did; the ids joined with `,`
+   * when several entries together covered the input (e.g. `mkdir -p build && npm run build`).
+   */
+  whitelistedBy?: string;
+}
+
+export interface RiskEngine {
+  assess(input: AssessInput): Assessment;
+  /** `masking` is the policy's output-masking section, uninterpreted here. */
+  readonly policy: { version: string; approvalDeadlineSeconds: number; masking?: unknown };
+}
+
+/** What an analyzer observed: a policy rule id and what exactly matched. */
+export interface Finding {
+  rule: string;
+  detail: string;
+  /**
+   * Indexes into the analysis's `commands` of the parsed commands this finding is about (a
+   * wrapper's finding is about the commands it runs). Absent when the analyzer cannot tie the
+   * finding to particular commands; it is then about the whole input. Whitelists use it to
+   * require that every command with a reason to stop is covered, not just some command.
+   */
+  commands?: number[];
+}
+
+/** An analyzer's output: the commands it understood and what it found in them. */
+export interface Analysis {
+  commands: ParsedCommand[];
+  findings: Finding[];
+}

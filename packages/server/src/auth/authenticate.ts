@@ -1,0 +1,124 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { forbidden, GatehouseError, unauthorized } from '../errors.ts';
+import type { Runtime } from '../runtime.ts';
+import { TOKEN_PREFIX } from '../secrets.ts';
+import { userForToken } from '../users/service.ts';
+import { readCookie, SESSION_COOKIE } from '../web-auth/cookies.ts';
+import {
+  csrfFailed,
+  csrfMatches,
+  findWebSession,
+  touchWebSession,
+  unavailable,
+  type WebSession,
+} from '../web-auth/sessions.ts';
+import { hasRole, type Principal, type Role } from './principal.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+    /** Set when the caller was authenticated by the browser session cookie, not a bearer token. */
+    webSession?: WebSession;
+  }
+}
+
+/** Methods that change state: a cookie-authenticated call must prove it came from our page. */
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Who may call a route: people by role, or agents through their session tokens. */
+export type Audience = Role | 'agent';
+
+export function bearerToken(request: FastifyRequest): string {
+  const header = request.headers.authorization;
+  const match = header ? /^Bearer ([\x21-\x7e]{8,4096})$/.exec(header) : null;
+  if (!match) throw unauthorized('MISSING_TOKEN', 'send a token as "Authorization: Bearer <token>"');
+  return match[1]!;
+}
+
+/**
+ * Resolves a bearer token to a principal. The token's shape says what it claims to be
+ * (agent key, personal token, session JWT); each kind is then verified its own way.
+ */
+export async function authenticate(rt: Runtime, token: string): Promise<Principal> {
+  if (rt.admin.matches(token)) return { type: 'admin', id: 'admin' };
+  if (token.startsWith(TOKEN_PREFIX.agentKey)) {
+    throw unauthorized(
+      'AGENT_KEY_NOT_ACCEPTED',
+      'an agent key only starts sessions (POST /v1/sessions); use the session token',
+    );
+  }
+  if (token.startsWith(TOKEN_PREFIX.userToken)) {
+    const user = await userForToken(rt, token).catch(() => {
+      throw unavailable();
+    });
+    if (!user) throw unauthorized('INVALID_TOKEN', 'token is not valid or was revoked');
+    return { type: 'user', ...user };
+  }
+  if (token.split('.').length === 3) {
+    const claims = await rt.sessions.verify(rt.keys, rt.config.issuer, token);
+    // A busy process may have missed a poll: catch up now rather than refuse. Only if the
+    // database cannot tell us is the session refused (fail closed).
+    if (!rt.revocations.isFresh()) {
+      await rt.revocations.catchUp().catch(() => {
+        throw new GatehouseError(
+          503,
+          'REVOCATION_STATE_STALE',
+          'cannot confirm the session is not revoked; try again shortly',
+        );
+      });
+    }
+    if (rt.revocations.isRevoked(claims.agentId, claims.sessionId)) {
+      throw unauthorized('SESSION_REVOKED', 'this session or its agent has been revoked');
+    }
+    return { type: 'agent', id: claims.agentId, agentType: claims.agentType, sessionId: claims.sessionId };
+  }
+  throw unauthorized('INVALID_TOKEN', 'token is not valid');
+}
+
+export function allows(principal: Principal, audience: readonly Audience[]): boolean {
+  return audience.some((a) => (a === 'agent' ? principal.type === 'agent' : hasRole(principal, a)));
+}
+
+/**
+ * Resolves the caller of an HTTP request. A bearer token always wins: browsers never attach
+ * one on their own, so such a call cannot be forged cross-site. Without one, the session
+ * cookie identifies a person exactly as their personal token would, and every state-changing
+ * call must carry the session's CSRF token, since the browser attaches the cookie to any
+ * request, forged or not.
+ */
+export async function authenticateRequest(
+  rt: Runtime,
+  request: FastifyRequest,
+  options: { activity?: boolean } = {},
+): Promise<Principal> {
+  const cookie =
+    request.headers.authorization === undefined ? readCookie(request, SESSION_COOKIE) : undefined;
+  if (cookie === undefined) return authenticate(rt, bearerToken(request));
+  const session = await findWebSession(rt, cookie);
+  if (
+    STATE_CHANGING.has(request.method) &&
+    !csrfMatches(request.headers['x-csrf-token'], session.csrfToken)
+  ) {
+    throw csrfFailed();
+  }
+  // Only a call that passed every check counts as activity that keeps the session alive.
+  if (options.activity !== false) await touchWebSession(rt, session);
+  request.webSession = session;
+  return { type: 'user', ...session.user };
+}
+
+/** A preHandler that authenticates and authorises; routes read `request.principal` after it. */
+export function guard(rt: Runtime, ...audience: Audience[]) {
+  return async (request: FastifyRequest, _reply: FastifyReply) => {
+    const principal = await authenticateRequest(rt, request);
+    if (!allows(principal, audience)) {
+      throw forbidden('FORBIDDEN', `this call is for: ${audience.join(', ')}`);
+    }
+    request.principal = principal;
+  };
+}
+
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw unauthorized('MISSING_TOKEN', 'not authenticated');
+  return request.principal;
+}

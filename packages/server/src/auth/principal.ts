@@ -1,0 +1,18 @@
+export const ROLES = ['admin', 'approver', 'auditor'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Who is calling. Agents act only through sessions; people through personal tokens. */
+export type Principal =
+  | { type: 'admin'; id: 'admin' }
+  | { type: 'user'; id: string; email: string; roles: Role[] }
+  | { type: 'agent'; id: string; agentType: string; sessionId: string };
+
+export function hasRole(principal: Principal, role: Role): boolean {
+  if (principal.type === 'admin') return role === 'admin';
+  return principal.type === 'user' && principal.roles.includes(role);
+}
+
+/** The actor recorded in audit events. */
+export function actorOf(principal: Principal): { type: 'admin' | 'user' | 'agent'; id: string } {
+  return { type: principal.type, id: principal.id };
+}

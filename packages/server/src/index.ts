@@ -1,0 +1,21 @@
+export { evaluateQuorum, ineligibility, requiredApprovals } from './approvals/quorum.ts';
+export { type AuditAccess, openAuditAccess } from './audit/access.ts';
+export { type ChainedEvent, findChainProblem, GENESIS_HASH } from './audit/chain.ts';
+export { type CheckpointPayload, createCheckpoint } from './audit/checkpoints.ts';
+export { type ExportFilter, type ExportLine, exportLog, verifyDatabase, verifyExport } from './audit/log.ts';
+export { LogVerifier, type Problem, type VerifyReport } from './audit/verify.ts';
+export { authenticate } from './auth/authenticate.ts';
+export type { Principal, Role } from './auth/principal.ts';
+export { type Config, ConfigError, loadConfig } from './config.ts';
+export { GatehouseError } from './errors.ts';
+export { buildHttpApp, type HttpOptions } from './http/app.ts';
+export { exportIncident, type IncidentFilter } from './incidents/export.ts';
+export { jobHandlers, startJobProcessing } from './jobs.ts';
+export { createRuntime, type Runtime } from './runtime.ts';
+export {
+  closeOnSignals,
+  type RunningGatehouse,
+  requireDistributed,
+  type ServeOptions,
+  serve,
+} from './serve.ts';

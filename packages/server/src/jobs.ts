@@ -1,0 +1,57 @@
+import { escalateRequest, sweepEscalations } from './approvals/escalation.ts';
+import { expireRequest, rescheduleAll, sweepOverdue } from './approvals/expiry.ts';
+import { routeToApprovers } from './approvals/routing.ts';
+import { createCheckpoint } from './audit/checkpoints.ts';
+import type { JobHandlers } from './platform/jobs.ts';
+import { purgeRecordings } from './recordings/service.ts';
+import type { Runtime } from './runtime.ts';
+
+export const SWEEP_INTERVAL_MS = 15_000;
+/** How often the audit chains are checkpointed (when they moved): the window a truncation can hide in. */
+export const CHECKPOINT_INTERVAL_MS = 60_000;
+export const RETENTION_INTERVAL_MS = 3_600_000;
+
+export function jobHandlers(rt: Runtime): JobHandlers {
+  return {
+    'request.expire': async ({ requestId }) => {
+      await expireRequest(rt, requestId);
+    },
+    'request.notify': async ({ requestId }) => {
+      await routeToApprovers(rt, requestId);
+    },
+    'request.escalate': async ({ requestId }) => {
+      await escalateRequest(rt, requestId);
+    },
+  };
+}
+
+/** Expires what is overdue and escalates what is due; either job may have been lost. */
+export async function sweep(rt: Runtime): Promise<void> {
+  await sweepOverdue(rt);
+  await sweepEscalations(rt);
+}
+
+/**
+ * Runs the job handlers in this process. On start it expires whatever passed its deadline
+ * while no worker ran, escalates what passed 2/3 of its lifetime, and re-creates the jobs of
+ * every pending request; a periodic sweep then covers any job that was lost.
+ */
+export async function startJobProcessing(rt: Runtime): Promise<() => void> {
+  await rt.jobs.process(jobHandlers(rt));
+  await sweep(rt);
+  await rescheduleAll(rt);
+  await purgeRecordings(rt, rt.config.recordingRetentionDays);
+  const sweeper = setInterval(() => void sweep(rt).catch(() => {}), SWEEP_INTERVAL_MS);
+  const checkpoint = setInterval(
+    () => void createCheckpoint(rt.database.db, rt.keys).catch(() => {}),
+    CHECKPOINT_INTERVAL_MS,
+  );
+  const retention = setInterval(
+    () => void purgeRecordings(rt, rt.config.recordingRetentionDays).catch(() => {}),
+    RETENTION_INTERVAL_MS,
+  );
+  for (const timer of [sweeper, checkpoint, retention]) timer.unref();
+  return () => {
+    for (const timer of [sweeper, checkpoint, retention]) clearInterval(timer);
+  };
+}

@@ -1,0 +1,326 @@
+import { schema } from '@gatehouse/db';
+import type { AssessContext, Assessment, Kind, SqlDialect } from '@gatehouse/risk';
+import { commandHash, targetOf } from '@gatehouse/verdict';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { escalationDue } from '../approvals/escalation.ts';
+import { requiredApprovals } from '../approvals/quorum.ts';
+import type { Principal } from '../auth/principal.ts';
+import { conflict, forbidden, GatehouseError, notFound } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { type OutputChunk, prepareRecording } from '../recordings/prepare.ts';
+import type { Runtime } from '../runtime.ts';
+import { announce } from './events.ts';
+import { initialStatus, isAllowed } from './lifecycle.ts';
+import { issueVerdict } from './verdicts.ts';
+
+type AgentPrincipal = Extract<Principal, { type: 'agent' }>;
+export type RequestRow = typeof schema.requests.$inferSelect;
+
+export interface SubmitInput {
+  kind: Kind;
+  command: string;
+  dialect?: SqlDialect;
+  context?: Omit<AssessContext, 'agentType' | 'now'>;
+}
+
+/** Scores, stores and (for auto/deny) decides a request, with its audit events, in one transaction. */
+export async function submitRequest(
+  rt: Runtime,
+  agent: AgentPrincipal,
+  input: SubmitInput,
+): Promise<RequestRow> {
+  const context = input.context ?? {};
+  const dialect = input.kind === 'sql' ? (input.dialect ?? 'postgresql') : null;
+  const assessment = assess(rt, { ...input, ...(dialect ? { dialect } : {}) }, context, agent.agentType);
+  const status = initialStatus(assessment.tier);
+  const now = new Date();
+  const draft: RequestRow = {
+    id: newId('req'),
+    agentId: agent.id,
+    sessionId: agent.sessionId,
+    kind: input.kind,
+    dialect,
+    command: input.command,
+    target: targetOf(input.kind, context),
+    context: context as Record<string, unknown>,
+    cmdHash: commandHash({
+      kind: input.kind,
+      dialect,
+      command: input.command,
+      target: targetOf(input.kind, context),
+    }),
+    score: assessment.score,
+    tier: assessment.tier,
+    reasons: assessment.reasons,
+    commands: assessment.commands,
+    policyVersion: assessment.policyVersion,
+    whitelistedBy: assessment.whitelistedBy ?? null,
+    status,
+    requiredApprovals: requiredApprovals(assessment.tier),
+    deadline:
+      status === 'pending' ? new Date(now.getTime() + rt.risk.policy.approvalDeadlineSeconds * 1000) : null,
+    escalatedAt: null,
+    createdAt: now,
+    decidedAt: status === 'pending' ? null : now,
+    verdict: null,
+    verdictExpiresAt: null,
+    consumedAt: null,
+  };
+  if (status !== 'pending') {
+    const issued = await issueVerdict(rt, draft, isAllowed(status) ? 'allow' : 'deny', []);
+    draft.verdict = issued.verdict;
+    draft.verdictExpiresAt = issued.expiresAt;
+  }
+  const subject = { type: 'request', id: draft.id };
+  await rt.audit.commit({
+    inserts: [[schema.requests, draft]],
+    events: [
+      {
+        type: 'request.submitted',
+        actor: { type: 'agent', id: agent.id },
+        subject,
+        data: {
+          sessionId: agent.sessionId,
+          kind: draft.kind,
+          dialect: draft.dialect,
+          command: draft.command,
+          context: draft.context,
+          cmd: draft.cmdHash,
+          score: draft.score,
+          tier: draft.tier,
+          reasons: draft.reasons,
+          policyVersion: draft.policyVersion,
+          whitelistedBy: draft.whitelistedBy,
+          status,
+          deadline: draft.deadline?.toISOString() ?? null,
+        },
+      },
+      ...(draft.verdict ? [verdictEvent(draft, [])] : []),
+    ],
+  });
+  await announce(rt, draft, true);
+  if (draft.status === 'pending') await schedule(rt, draft);
+  return draft;
+}
+
+/** Audit event for a verdict; the JWS itself is stored so the evidence can be re-verified. */
+export function verdictEvent(row: RequestRow, approvers: readonly string[]) {
+  return {
+    type: 'verdict.issued',
+    actor: { type: 'system' as const, id: 'gatehouse' },
+    subject: { type: 'request', id: row.id },
+    data: {
+      status: row.status,
+      decision: isAllowed(row.status) ? 'allow' : 'deny',
+      approvers: [...approvers],
+      expiresAt: row.verdictExpiresAt?.toISOString() ?? null,
+      verdict: row.verdict,
+    },
+  };
+}
+
+const ESCALATION_MARGIN_MS = 250;
+
+/**
+ * Expiry at the deadline, escalation at 2/3 of the lifetime and routing to approvers; all
+ * are rebuilt from the database on start.
+ */
+export async function schedule(
+  rt: Pick<Runtime, 'jobs'>,
+  row: Pick<RequestRow, 'id' | 'deadline'> & Partial<Pick<RequestRow, 'createdAt' | 'escalatedAt'>>,
+): Promise<void> {
+  try {
+    const delayMs = Math.max(0, (row.deadline?.getTime() ?? Date.now()) - Date.now());
+    await rt.jobs.enqueue('request.expire', { requestId: row.id }, { delayMs, jobId: `expire-${row.id}` });
+    await rt.jobs.enqueue('request.notify', { requestId: row.id }, { jobId: `notify-${row.id}` });
+    if (row.deadline && row.createdAt && !row.escalatedAt) {
+      // A little after the instant: the job re-checks the time in the database, whose clock and
+      // rounding may differ from ours by a fraction; early, it would find nothing to do.
+      const due = escalationDue(row.createdAt, row.deadline).getTime() + ESCALATION_MARGIN_MS;
+      await rt.jobs.enqueue(
+        'request.escalate',
+        { requestId: row.id },
+        { delayMs: Math.max(0, due - Date.now()), jobId: `escalate-${row.id}` },
+      );
+    }
+  } catch {
+    // The request is committed; the worker's sweep expires and escalates even without these jobs.
+  }
+}
+
+function assess(
+  rt: Runtime,
+  input: SubmitInput,
+  context: SubmitInput['context'],
+  agentType: string,
+): Assessment {
+  try {
+    return rt.risk.assess({
+      kind: input.kind,
+      command: input.command,
+      ...(input.dialect ? { dialect: input.dialect } : {}),
+      context: { ...context, agentType },
+    });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_INPUT_TOO_LARGE')
+      throw new GatehouseError(413, 'COMMAND_TOO_LARGE', (error as Error).message);
+    // The engine is built never to throw otherwise; if it does, a human decides (fail closed).
+    return {
+      score: 50,
+      tier: 'review',
+      reasons: [
+        {
+          rule: 'engine.error',
+          category: 'uncertainty',
+          weight: 50,
+          detail: 'the risk engine could not assess this command',
+        },
+      ],
+      commands: [],
+      policyVersion: rt.risk.policy.version,
+    };
+  }
+}
+
+export async function getOwnRequest(rt: Runtime, agent: AgentPrincipal, id: string): Promise<RequestRow> {
+  const [row] = await rt.database.db.select().from(schema.requests).where(eq(schema.requests.id, id));
+  // Another agent's request is indistinguishable from a missing one: ids are not an oracle.
+  if (!row || row.agentId !== agent.id)
+    throw notFound('REQUEST_NOT_FOUND', `no request ${id} for this agent`);
+  return row;
+}
+
+/**
+ * Waits up to `waitSeconds` for a request to become final. Subscribes before reading, so a
+ * decision made between the read and the subscription is not missed.
+ */
+export async function waitForFinal(
+  rt: Runtime,
+  agent: AgentPrincipal,
+  id: string,
+  waitSeconds: number,
+  /** Ends the wait early: the client went away, or the server is shutting down. */
+  signal?: AbortSignal,
+): Promise<RequestRow> {
+  let wake: () => void = () => {};
+  const unsubscribe = rt.bus.subscribe((event) => {
+    if (event.type === 'verdict.ready' && event.data.id === id) wake();
+  });
+  const stop = () => wake();
+  signal?.addEventListener('abort', stop);
+  try {
+    const deadline = Date.now() + waitSeconds * 1000;
+    for (;;) {
+      const row = await getOwnRequest(rt, agent, id);
+      const remaining = deadline - Date.now();
+      if (row.status !== 'pending' || remaining <= 0 || signal?.aborted) return row;
+      await new Promise<void>((resolve) => {
+        // Re-read at least every few seconds: pub/sub is best effort.
+        const timer = setTimeout(resolve, Math.min(remaining, 5_000));
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  } finally {
+    signal?.removeEventListener('abort', stop);
+    unsubscribe();
+  }
+}
+
+/** Marks an allow verdict used. Exactly one caller wins; a verdict is single-use. */
+export async function consumeVerdict(rt: Runtime, agent: AgentPrincipal, id: string): Promise<void> {
+  const row = await getOwnRequest(rt, agent, id);
+  if (!isAllowed(row.status))
+    throw conflict('NOT_ALLOWED', `request is ${row.status}; there is nothing to consume`);
+  if (row.verdictExpiresAt && row.verdictExpiresAt.getTime() <= Date.now()) {
+    throw conflict('VERDICT_EXPIRED', 'the verdict has expired; submit the command again');
+  }
+  await rt.audit.transaction(async (tx, record) => {
+    const updated = await tx
+      .update(schema.requests)
+      .set({ consumedAt: new Date() })
+      .where(
+        and(
+          eq(schema.requests.id, id),
+          eq(schema.requests.agentId, agent.id),
+          inArray(schema.requests.status, ['approved', 'auto_approved']),
+          isNull(schema.requests.consumedAt),
+        ),
+      )
+      .returning({ id: schema.requests.id });
+    if (updated.length === 0) throw conflict('VERDICT_ALREADY_USED', 'this verdict has already been used');
+    record({
+      type: 'verdict.consumed',
+      actor: { type: 'agent', id: agent.id },
+      subject: { type: 'request', id },
+      data: { sessionId: agent.sessionId },
+    });
+  });
+}
+
+export interface ExecutionReport {
+  exitCode: number | null;
+  signal?: string;
+  durationMs: number;
+  /** What the command printed, as timestamped chunks; masked and capped before storage. */
+  output?: { chunks: OutputChunk[]; truncated: boolean };
+}
+
+export async function reportExecution(
+  rt: Runtime,
+  agent: AgentPrincipal,
+  id: string,
+  report: ExecutionReport,
+): Promise<void> {
+  const row = await getOwnRequest(rt, agent, id);
+  if (!isAllowed(row.status))
+    throw forbidden('NOT_ALLOWED', `request is ${row.status}; it was not allowed to run`);
+  const recording = report.output
+    ? prepareRecording(report.output.chunks, report.output.truncated, rt.config.masking)
+    : undefined;
+  await rt.audit.transaction(async (tx, record) => {
+    const inserted = await tx
+      .insert(schema.executions)
+      .values({
+        requestId: id,
+        exitCode: report.exitCode,
+        signal: report.signal ?? null,
+        durationMs: report.durationMs,
+      })
+      .onConflictDoNothing()
+      .returning();
+    if (inserted.length === 0)
+      throw conflict('RESULT_ALREADY_REPORTED', 'the result of this request was already reported');
+    if (recording) {
+      await tx.insert(schema.recordings).values({
+        requestId: id,
+        chunks: recording.chunks,
+        bytes: recording.bytes,
+        truncated: recording.truncated,
+        masked: recording.masked,
+      });
+    }
+    record({
+      type: 'execution.reported',
+      actor: { type: 'agent', id: agent.id },
+      subject: { type: 'request', id },
+      data: {
+        exitCode: report.exitCode,
+        signal: report.signal ?? null,
+        durationMs: report.durationMs,
+        recording: recording
+          ? {
+              bytes: recording.bytes,
+              truncated: recording.truncated,
+              withheld: recording.withheld,
+              masked: recording.masked,
+              sha256: recording.sha256,
+            }
+          : null,
+      },
+    });
+  });
+}

@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import { type DatabaseHandle, migrate, openDatabase } from '@gatehouse/db';
+import { parseMaskingConfig } from '@gatehouse/mask';
+import { createRiskEngine, type GatehouseRiskEngine, type RiskEngine } from '@gatehouse/risk';
+import { AuditWriter } from './audit/writer.ts';
+import { type AdminToken, loadAdminToken } from './auth/admin-token.ts';
+import { RevocationCache } from './auth/revocations.ts';
+import type { Config } from './config.ts';
+import { KeyRing } from './keys/keyring.ts';
+import { loadMasterKey } from './keys/master-key.ts';
+import { type EventBus, LocalEventBus, RedisEventBus } from './platform/events.ts';
+import { BullJobQueue, InProcessJobQueue, type JobQueue } from './platform/jobs.ts';
+import { VerifiedSessionCache } from './sessions/tokens.ts';
+
+/** Everything a route, service or job handler needs, created once per process. */
+export interface Runtime {
+  config: Config;
+  database: DatabaseHandle;
+  audit: AuditWriter;
+  keys: KeyRing;
+  bus: EventBus;
+  jobs: JobQueue;
+  /** The engine that scores requests now: the policy's, plus the whitelist kept in the database. */
+  readonly risk: RiskEngine;
+  /** The policy's engine alone; whitelist reloads derive `risk` from it. */
+  readonly policyEngine: GatehouseRiskEngine;
+  /** Swaps the engine `risk` returns; requests already being scored keep the one they read. */
+  setRisk(engine: RiskEngine): void;
+  revocations: RevocationCache;
+  /** Session tokens whose signature this process already checked. */
+  sessions: VerifiedSessionCache;
+  admin: AdminToken;
+  /** Readiness: database and, when used, Redis. Throws with what is down. */
+  checkReady(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens storage (PGlite or PostgreSQL), applies migrations, loads keys and the policy, and
+ * connects jobs and live events (in-process or Redis). Fails fast with a clear error if
+ * anything it needs is unavailable: a half-started approval service is worse than none.
+ */
+export async function createRuntime(config: Config): Promise<Runtime> {
+  const risk = await createRiskEngine(
+    config.policyFile ? readFileSync(config.policyFile, 'utf8') : undefined,
+  );
+  // The policy's `masking:` section: validated now, so a bad rule stops the start, not a recording.
+  if (risk.policy.masking !== undefined)
+    config = { ...config, masking: parseMaskingConfig(risk.policy.masking) };
+  const database = await openDatabase({
+    url: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.dbPoolSize,
+  });
+  const closers: (() => Promise<void> | void)[] = [() => database.close()];
+  try {
+    await migrate(database.db);
+    const keys = new KeyRing(database.db, loadMasterKey(config));
+    await keys.initialise();
+    const admin = await loadAdminToken(database.db, config);
+    const revocations = new RevocationCache(database.db);
+    await revocations.start();
+    closers.unshift(() => revocations.stop());
+
+    const bus: EventBus = config.redisUrl
+      ? await RedisEventBus.connect(config.redisUrl, config.redisPrefix)
+      : new LocalEventBus();
+    closers.unshift(() => bus.close());
+    const jobs: JobQueue = config.redisUrl
+      ? await BullJobQueue.connect(config.redisUrl, config.redisPrefix)
+      : new InProcessJobQueue();
+    closers.unshift(() => jobs.close());
+    // Any key rotation, wherever it happened, is picked up here at once.
+    bus.subscribe((event) => {
+      if (event.type === 'keys.rotated') void keys.refresh().catch(() => {});
+    });
+
+    let current: RiskEngine = risk;
+    return {
+      config,
+      database,
+      audit: new AuditWriter(database.db),
+      keys,
+      bus,
+      jobs,
+      get risk() {
+        return current;
+      },
+      policyEngine: risk,
+      setRisk: (engine) => {
+        current = engine;
+      },
+      revocations,
+      sessions: new VerifiedSessionCache(),
+      admin,
+      checkReady: async () => {
+        await database.ping();
+        await jobs.ping();
+      },
+      close: async () => {
+        for (const close of closers) await close();
+      },
+    };
+  } catch (error) {
+    for (const close of closers) await Promise.resolve(close()).catch(() => {});
+    throw error;
+  }
+}

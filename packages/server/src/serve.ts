@@ -1,0 +1,89 @@
+import type { FastifyInstance } from 'fastify';
+import { createCheckpoint } from './audit/checkpoints.ts';
+import type { Config } from './config.ts';
+import { ConfigError } from './config.ts';
+import { buildHttpApp, type HttpOptions } from './http/app.ts';
+import { startJobProcessing } from './jobs.ts';
+import { createRuntime, type Runtime } from './runtime.ts';
+
+export interface ServeOptions extends HttpOptions {
+  /** Serve the HTTP API and live stream. */
+  http: boolean;
+  /** Run the job handlers (expiry, routing) in this process. */
+  jobs: boolean;
+}
+
+export interface RunningGatehouse {
+  runtime: Runtime;
+  app?: FastifyInstance;
+  /** Base URL of the HTTP API, when serving it. */
+  url?: string;
+  close(): Promise<void>;
+}
+
+/**
+ * One way to run Gatehouse, whatever the process: the API (`http`), a worker (`jobs`), or
+ * both in one process (`gatehouse start`, and the embedded mode).
+ */
+export async function serve(config: Config, options: ServeOptions): Promise<RunningGatehouse> {
+  const runtime = await createRuntime(config);
+  let app: FastifyInstance | undefined;
+  let stopJobs: (() => void) | undefined;
+  try {
+    if (options.jobs) stopJobs = await startJobProcessing(runtime);
+    let url: string | undefined;
+    if (options.http) {
+      app = await buildHttpApp(runtime, options);
+      await app.listen({ host: config.host, port: config.port });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    }
+    let closing: Promise<void> | undefined;
+    return {
+      runtime,
+      app,
+      url,
+      close: () => {
+        closing ??= (async () => {
+          stopJobs?.();
+          // server.close() only drops the keep-alive connections idle at the moment it is
+          // called; one that goes idle later would hold the close until its keep-alive timeout.
+          // In-flight requests still finish; their connections close as soon as they are idle.
+          const drain = setInterval(() => app?.server.closeIdleConnections(), 100);
+          await app?.close().finally(() => clearInterval(drain));
+          // A last checkpoint narrows the window in which the newest events could be cut off unseen.
+          if (options.jobs) await createCheckpoint(runtime.database.db, runtime.keys).catch(() => {});
+          await runtime.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    stopJobs?.();
+    await app?.close().catch(() => {});
+    await runtime.close().catch(() => {});
+    throw error;
+  }
+}
+
+/** Separate API and worker processes share state only through PostgreSQL and Redis. */
+export function requireDistributed(config: Config, role: string): void {
+  if (!config.databaseUrl || !config.redisUrl) {
+    throw new ConfigError(
+      `${role} as a separate process needs DATABASE_URL (PostgreSQL) and REDIS_URL; for one process on this machine use \`npm start\``,
+    );
+  }
+}
+
+/** Stops cleanly on SIGINT/SIGTERM, so in-flight transactions finish and the data dir lock is released. */
+export function closeOnSignals(running: { close(): Promise<void> }): void {
+  const stop = () => {
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}

@@ -1,0 +1,189 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { unauthorized } from '../errors.ts';
+import { errorSchema } from '../http/errors.ts';
+import type { Runtime } from '../runtime.ts';
+import {
+  basePath,
+  clearOidcCookie,
+  clearSessionCookie,
+  OIDC_COOKIE,
+  readCookie,
+  SESSION_COOKIE,
+  setOidcCookie,
+  setSessionCookie,
+} from './cookies.ts';
+import { LockedOut, localLogin } from './login.ts';
+import { groupsOf } from './memberships.ts';
+import { beginOidcLogin, finishOidcLogin, OidcLoginError } from './oidc.ts';
+import { openTransaction, sealTransaction, TRANSACTION_TTL_SECONDS } from './oidc-transaction.ts';
+import { MAX_PASSWORD_LENGTH } from './password.ts';
+import {
+  csrfFailed,
+  csrfMatches,
+  endWebSession,
+  findWebSession,
+  touchWebSession,
+  type WebSession,
+} from './sessions.ts';
+
+const userSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    email: { type: 'string' },
+    roles: { type: 'array', items: { type: 'string' } },
+    groups: { type: 'array', items: { type: 'string' } },
+  },
+} as const;
+const sessionAnswer = {
+  type: 'object',
+  properties: { user: userSchema, csrfToken: { type: 'string' } },
+} as const;
+
+/** The session behind the cookie, for the calls that are about the session itself. */
+async function currentSession(rt: Runtime, request: FastifyRequest): Promise<WebSession> {
+  const cookie = readCookie(request, SESSION_COOKIE);
+  if (!cookie) throw unauthorized('NOT_SIGNED_IN', 'sign in first (POST /v1/auth/login)');
+  return findWebSession(rt, cookie);
+}
+
+export async function webAuthRoutes(app: FastifyInstance, { rt }: { rt: Runtime }) {
+  app.get(
+    '/v1/auth/providers',
+    {
+      schema: {
+        tags: ['web'],
+        summary: 'Which sign-in methods this server offers',
+        security: [],
+        response: {
+          200: { type: 'object', properties: { local: { type: 'boolean' }, oidc: { type: 'boolean' } } },
+        },
+      },
+    },
+    async () => ({ local: true, oidc: rt.config.oidc !== undefined }),
+  );
+
+  app.post(
+    '/v1/auth/login',
+    {
+      schema: {
+        tags: ['web'],
+        summary: 'Sign in with email and password; sets the session cookie',
+        security: [],
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['email', 'password'],
+          properties: {
+            email: { type: 'string', minLength: 1, maxLength: 254 },
+            password: { type: 'string', minLength: 1, maxLength: MAX_PASSWORD_LENGTH },
+          },
+        },
+        response: { 200: sessionAnswer, '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as { email: string; password: string };
+      try {
+        const { user, session } = await localLogin(rt, { ...body, address: request.ip });
+        setSessionCookie(rt, reply, session.value, session.maxAgeSeconds);
+        return { user, csrfToken: session.csrfToken };
+      } catch (error) {
+        if (error instanceof LockedOut) {
+          return reply
+            .status(429)
+            .header('retry-after', String(error.retryAfterSeconds))
+            .send({ error: { code: error.code, message: error.message } });
+        }
+        throw error;
+      }
+    },
+  );
+
+  app.get(
+    '/v1/auth/me',
+    {
+      schema: {
+        tags: ['web'],
+        summary: 'The signed-in person and the CSRF token of the session',
+        response: { 200: sessionAnswer, '4xx': errorSchema },
+      },
+    },
+    async (request) => {
+      const session = await currentSession(rt, request);
+      await touchWebSession(rt, session);
+      return {
+        user: { ...session.user, groups: await groupsOf(rt.database.db, session.user.id) },
+        csrfToken: session.csrfToken,
+      };
+    },
+  );
+
+  app.post(
+    '/v1/auth/logout',
+    {
+      schema: {
+        tags: ['web'],
+        summary: 'End the session and clear the cookie',
+        body: { type: 'object', additionalProperties: false, properties: {} },
+        response: { '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const session = await currentSession(rt, request);
+      // Logging someone out is a state change too: a forged logout is refused like any other.
+      if (!csrfMatches(request.headers['x-csrf-token'], session.csrfToken)) {
+        throw csrfFailed();
+      }
+      await rt.audit.transaction(async (tx, record) => {
+        await endWebSession(tx, session.idHash);
+        record({
+          type: 'logout',
+          actor: { type: 'user', id: session.user.id },
+          subject: { type: 'user', id: session.user.id },
+          data: {},
+        });
+      });
+      clearSessionCookie(rt, reply);
+      return reply.status(204).send();
+    },
+  );
+
+  app.get(
+    '/v1/auth/oidc/login',
+    { schema: { tags: ['web'], summary: 'Start sign-in at the identity provider (302)', security: [] } },
+    async (_request, reply) => {
+      const { url, transaction } = await beginOidcLogin(rt);
+      setOidcCookie(rt, reply, sealTransaction(rt, transaction), TRANSACTION_TTL_SECONDS);
+      return reply.redirect(url, 302);
+    },
+  );
+
+  app.get(
+    '/v1/auth/oidc/callback',
+    { schema: { tags: ['web'], summary: 'Return from the identity provider (302)', security: [] } },
+    async (request, reply) => {
+      const transaction = openTransaction(rt, readCookie(request, OIDC_COOKIE));
+      // One use only: whatever happens next, this transaction is spent.
+      clearOidcCookie(rt, reply);
+      const search = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
+      try {
+        const { session } = await finishOidcLogin(rt, { search, transaction, address: request.ip });
+        setSessionCookie(rt, reply, session.value, session.maxAgeSeconds);
+        return reply.redirect(`${basePath(rt)}/`, 302);
+      } catch (error) {
+        if (!(error instanceof OidcLoginError)) throw error;
+        await rt.audit.append({
+          type: 'login.failed',
+          actor: { type: 'system', id: 'gatehouse' },
+          data: { method: 'oidc', reason: error.reason, address: request.ip, ...error.detail },
+        });
+        return redirectToLogin(rt, reply, error.code);
+      }
+    },
+  );
+}
+
+function redirectToLogin(rt: Runtime, reply: FastifyReply, code: string) {
+  return reply.redirect(`${basePath(rt)}/login?error=${encodeURIComponent(code)}`, 302);
+}

@@ -1,0 +1,69 @@
+import {
+  generateVerdictKeyPair,
+  privateKeyFromJwk,
+  type SigningKey,
+  signingKeyFromJwk,
+} from '@gatehouse/verdict';
+import { createLocalJWKSet, SignJWT } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type SessionKeySource, signSessionToken, verifySessionToken } from '../src/sessions/tokens.ts';
+
+describe('session tokens', () => {
+  let keys: SessionKeySource;
+  let signer: SigningKey;
+  let foreign: SigningKey;
+
+  beforeAll(async () => {
+    const pair = await generateVerdictKeyPair();
+    const other = await generateVerdictKeyPair();
+    signer = signingKeyFromJwk(pair.privateJwk);
+    foreign = { kid: pair.kid, privateKey: privateKeyFromJwk(other.privateJwk) };
+    const jwks = createLocalJWKSet({ keys: [pair.publicJwk] });
+    keys = { signer: async () => signer, sessionKeys: () => jwks };
+  });
+
+  const claims = { agentId: 'agt_1', sessionId: 'ses_1', agentType: 'ci' };
+  const inMinutes = (m: number) => new Date(Date.now() + m * 60_000);
+
+  it('round-trips agent, session and agent type', async () => {
+    const token = await signSessionToken(keys, 'gatehouse', claims, inMinutes(15));
+    await expect(verifySessionToken(keys, 'gatehouse', token)).resolves.toEqual(claims);
+  });
+
+  it('refuses an expired token with its own code', async () => {
+    const token = await signSessionToken(keys, 'gatehouse', claims, inMinutes(-1));
+    await expect(verifySessionToken(keys, 'gatehouse', token)).rejects.toMatchObject({
+      status: 401,
+      code: 'SESSION_EXPIRED',
+    });
+  });
+
+  it('refuses another issuer, another key, and a JWT of another type', async () => {
+    const token = await signSessionToken(keys, 'elsewhere', claims, inMinutes(15));
+    await expect(verifySessionToken(keys, 'gatehouse', token)).rejects.toMatchObject({
+      code: 'INVALID_TOKEN',
+    });
+
+    const forged = await signSessionToken(
+      { ...keys, signer: async () => foreign },
+      'gatehouse',
+      claims,
+      inMinutes(15),
+    );
+    await expect(verifySessionToken(keys, 'gatehouse', forged)).rejects.toMatchObject({
+      code: 'INVALID_TOKEN',
+    });
+
+    // A verdict (or any other JWT) from the same key is not a session.
+    const verdictLike = await new SignJWT({ sid: 'ses_1' })
+      .setProtectedHeader({ alg: 'EdDSA', kid: signer.kid, typ: 'gatehouse-verdict+jwt' })
+      .setIssuer('gatehouse')
+      .setAudience('gatehouse-api')
+      .setSubject('agt_1')
+      .setExpirationTime('5m')
+      .sign(signer.privateKey);
+    await expect(verifySessionToken(keys, 'gatehouse', verdictLike)).rejects.toMatchObject({
+      code: 'INVALID_TOKEN',
+    });
+  });
+});
