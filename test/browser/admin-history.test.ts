@@ -48,6 +48,7 @@ describe('admin, history and replay pages', () => {
     const form = admin.getByRole('form', { name: 'Create an agent' });
     await form.getByLabel('Name').fill('nightly-etl');
     await form.getByLabel('Type').fill('ci');
+    await form.getByLabel('Environments').fill('staging, dev');
     await form.getByRole('button', { name: 'Create agent' }).click();
     const key = (await admin.getByTestId('secret').textContent()) ?? '';
     expect(key).not.toBe('');
@@ -58,6 +59,18 @@ describe('admin, history and replay pages', () => {
     await admin.getByRole('button', { name: 'Done' }).click();
     await expect(admin.getByTestId('secret').count()).resolves.toBe(0);
     const row = admin.locator('tr', { hasText: 'nightly-etl' });
+    await expect(row.textContent()).resolves.toContain('staging, dev');
+    // Bound: a request naming another environment is refused.
+    const elsewhere = await sdk(key).authorize({
+      kind: 'shell',
+      command: 'ls',
+      context: { environment: 'prod' },
+    });
+    expect(elsewhere.allowed).toBe(false);
+    expect(elsewhere.error).toMatchObject({
+      code: 'ERR_FORBIDDEN',
+      message: expect.stringContaining('staging, dev'),
+    });
     await row.getByRole('button', { name: 'Revoke' }).click();
     await row.getByText(/^revoked /).waitFor();
 

@@ -12,7 +12,12 @@ export interface TestGatehouse {
   running: RunningGatehouse;
   /** Stops the server; drops the database unless it was handed in. */
   stop(): Promise<void>;
-  createAgent(opts?: { name?: string; type?: string; owner?: string }): Promise<{ id: string; key: string }>;
+  createAgent(opts?: {
+    name?: string;
+    type?: string;
+    owner?: string;
+    environments?: string[];
+  }): Promise<{ id: string; key: string }>;
   /** A password (≥ 12 characters) makes it a local account that can sign in to the web app. */
   createUser(email: string, roles: string[], password?: string): Promise<{ id: string; token: string }>;
   /** Starts a session for an agent key and returns the session token. */
@@ -93,6 +98,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<TestGa
             name: opts.name ?? 'test-agent',
             type: opts.type ?? 'coding-agent',
             ...(opts.owner ? { owner: opts.owner } : {}),
+            ...(opts.environments ? { environments: opts.environments } : {}),
           },
         }),
       ),

@@ -112,6 +112,8 @@ export interface Agent {
   name: string;
   type: string;
   owner: string | null;
+  /** Environments it may act in (the first is the default); null when it states its own. */
+  environments: string[] | null;
   createdAt: string;
   revokedAt: string | null;
 }

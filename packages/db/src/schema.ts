@@ -128,6 +128,11 @@ export const agents = pgTable(
     name: text('name').notNull(),
     type: text('type').notNull(),
     ownerUserId: text('owner_user_id').references(() => users.id),
+    /**
+     * Environments this agent may act in; the first is assumed when a request names none.
+     * Null: the agent states its environment itself (unbound).
+     */
+    environments: text('environments').array(),
     keyHash: text('key_hash').notNull(),
     createdBy: text('created_by').notNull(),
     createdAt: createdAt(),

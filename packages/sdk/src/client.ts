@@ -1,3 +1,4 @@
+import type { MaskingConfig } from '@gatehouse/mask';
 import {
   type CommandSubject,
   targetOf,
@@ -13,6 +14,7 @@ import { GatehouseError, toGatehouseError } from './errors.ts';
 import { callJson, endpoint, type FetchLike, type HttpResponse } from './http.ts';
 import { createKeySet, type KeySet } from './jwks.ts';
 import { type SafeLogger, safeLogger } from './logger.ts';
+import { maskCaptured } from './masking.ts';
 import {
   type FinalVerdict,
   isAllowStatus,
@@ -58,6 +60,11 @@ export interface GatehouseClientOptions {
   logger?: Logger;
   /** Replaces global fetch (proxies, instrumentation). */
   fetch?: FetchLike;
+  /**
+   * Detectors applied to output `run` hands back (see the policy's `masking` section).
+   * Default: every built-in detector.
+   */
+  masking?: MaskingConfig;
   /** Retry pacing for the long-poll and the stream. */
   backoff?: BackoffOptions;
 }
@@ -75,9 +82,16 @@ export interface RunOptions {
   maxOutputBytes?: number;
   /**
    * Send the output with the result, for replay by approvers and auditors; the server masks
-   * secrets before storing it. Off by default.
+   * secrets before storing it. Default true. Recording reads the command's stdout/stderr
+   * through pipes (copied on to this process's own with `stdio: 'inherit'`), so a command
+   * that needs a terminal should run with `record: false`.
    */
   record?: boolean;
+  /**
+   * Mask secrets in the `stdout`/`stderr` returned with `stdio: 'pipe'` before the caller (often
+   * a model's context) sees them. Default true; if masking fails, the output is withheld.
+   */
+  mask?: boolean;
   /** Recording cap in bytes. Default `DEFAULT_MAX_RECORD_BYTES` (1 MiB). */
   maxRecordBytes?: number;
   /** Cancels the authorization, or kills the command once it runs. */
@@ -98,9 +112,14 @@ export interface RunResult {
   readonly signal?: NodeJS.Signals | null;
   readonly durationMs?: number;
   readonly timedOut?: boolean;
+  /** Masked unless `mask: false` (see `masked` and `withheld`). */
   readonly stdout?: string;
   readonly stderr?: string;
   readonly truncated?: boolean;
+  /** How many values masking replaced in stdout and stderr. */
+  readonly masked?: number;
+  /** Masking failed, so stdout/stderr were replaced by a notice instead of passed on. */
+  readonly withheld?: boolean;
   /** The shell could not be started although the command was authorized. */
   readonly spawnError?: string;
   /** Reporting the result to the server failed; the command had already run. */
@@ -293,7 +312,7 @@ export class GatehouseClient {
         cwd,
         stdio: options.stdio ?? 'inherit',
         maxOutputBytes: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
-        recordBytes: options.record ? (options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES) : 0,
+        recordBytes: options.record === false ? 0 : (options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES),
         ...(options.env ? { env: options.env } : {}),
         ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
         ...(options.signal ? { signal: options.signal } : {}),
@@ -310,7 +329,11 @@ export class GatehouseClient {
       signal: execution.signal,
       durationMs: execution.durationMs,
       timedOut: execution.timedOut,
-      ...(execution.stdout === undefined ? {} : { stdout: execution.stdout, stderr: execution.stderr ?? '' }),
+      ...(execution.stdout === undefined
+        ? {}
+        : options.mask === false
+          ? { stdout: execution.stdout, stderr: execution.stderr ?? '' }
+          : maskCaptured(execution.stdout, execution.stderr ?? '', this.options.masking)),
       ...(execution.truncated === undefined ? {} : { truncated: execution.truncated }),
       ...(execution.spawnError === undefined ? {} : { spawnError: execution.spawnError }),
       ...(reportError ? { reportError } : {}),

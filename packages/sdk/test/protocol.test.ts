@@ -211,7 +211,28 @@ describe('run()', () => {
     expect(result.reportError).toBeUndefined();
     const request = [...s.requests.values()][0]!;
     expect(request.subject.command).toBe(command);
-    expect(request.results).toEqual([{ exitCode: 3, durationMs: result.durationMs }]);
+    // The output goes with the result (recording is on by default), as timestamped chunks.
+    expect(request.results).toEqual([
+      {
+        exitCode: 3,
+        durationMs: result.durationMs,
+        output: { chunks: expect.any(Array), truncated: false },
+      },
+    ]);
+    const chunks = (request.results[0] as { output: { chunks: Array<{ stream: string; data: string }> } })
+      .output.chunks;
+    expect(
+      chunks
+        .filter((c) => c.stream === 'stdout')
+        .map((c) => c.data)
+        .join(''),
+    ).toBe('a  b|42|');
+    expect(
+      chunks
+        .filter((c) => c.stream === 'stderr')
+        .map((c) => c.data)
+        .join(''),
+    ).toBe('oops\n');
   });
 
   it('sends the working directory as context and refuses a disagreeing one', async () => {
@@ -231,7 +252,12 @@ describe('run()', () => {
     const result = await gh.run('sleep 5', { timeoutMs: 200, stdio: 'pipe' });
     expect(result).toMatchObject({ allowed: true, timedOut: true, signal: 'SIGTERM', exitCode: null });
     expect([...s.requests.values()][0]!.results).toEqual([
-      { exitCode: 128, durationMs: result.durationMs, signal: 'SIGTERM' },
+      {
+        exitCode: 128,
+        durationMs: result.durationMs,
+        signal: 'SIGTERM',
+        output: { chunks: [], truncated: false },
+      },
     ]);
   });
 

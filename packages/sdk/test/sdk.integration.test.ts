@@ -130,34 +130,46 @@ describe('against the real server', () => {
     expect(again.status).toBe(409);
   });
 
-  it('records the output when asked: stored masked, while the caller still gets it whole', async () => {
+  it('records the output by default: stored masked, and handed back masked', async () => {
     const { dir } = markerPath('record');
     const auditor = await gh.createUser('sdk-auditor@example.com', ['auditor']);
     const command = "printf 'to ops@example.com\\n'; printf 'oops\\n' >&2";
-    const result = await client().run(command, { cwd: dir, stdio: 'pipe', record: true });
-    expect(result).toMatchObject({ allowed: true, exitCode: 0, stdout: 'to ops@example.com\n' });
+    const result = await client().run(command, { cwd: dir, stdio: 'pipe' });
+    expect(result).toMatchObject({
+      allowed: true,
+      exitCode: 0,
+      stdout: 'to [MASKED:EMAIL]\n',
+      stderr: 'oops\n',
+      masked: 1,
+      withheld: false,
+    });
     expect(result.reportError).toBeUndefined();
 
     const recording = await api('GET', `/v1/requests/${result.decision.requestId}/recording`, auditor.token);
     expect(recording.status).toBe(200);
     const chunks = recording.body.chunks as Array<{ stream: string; data: string }>;
-    expect(
+    const text = (stream: string) =>
       chunks
-        .filter((c) => c.stream === 'stdout')
+        .filter((c) => c.stream === stream)
         .map((c) => c.data)
-        .join(''),
-    ).toBe('to [MASKED:EMAIL]\n');
-    expect(
-      chunks
-        .filter((c) => c.stream === 'stderr')
-        .map((c) => c.data)
-        .join(''),
-    ).toBe('oops\n');
+        .join('');
+    expect(text('stdout')).toBe('to [MASKED:EMAIL]\n');
+    expect(text('stderr')).toBe('oops\n');
 
-    // Without `record`, nothing is stored.
-    const plain = await client().run('true', { cwd: dir });
+    // Opting out of both: nothing stored, and the caller gets the raw bytes.
+    const plain = await client().run(command, { cwd: dir, stdio: 'pipe', record: false, mask: false });
+    expect(plain).toMatchObject({ allowed: true, stdout: 'to ops@example.com\n' });
     const none = await api('GET', `/v1/requests/${plain.decision.requestId}/recording`, auditor.token);
     expect(none.status).toBe(404);
+  });
+
+  it('withholds the output it hands back when masking fails', async () => {
+    const { dir } = markerPath('withheld');
+    const broken = client(gh.url, { masking: { detectors: ['NO_SUCH_DETECTOR' as never] } });
+    const result = await broken.run("printf 'key AKIAIOSFODNN7EXAMPLE\\n'", { cwd: dir, stdio: 'pipe' });
+    expect(result).toMatchObject({ allowed: true, exitCode: 0, withheld: true, masked: 0 });
+    expect(result.stdout).toMatch(/^\[WITHHELD/);
+    expect(JSON.stringify(result)).not.toContain('AKIAIOSFODNN7EXAMPLE');
   });
 
   it('does not run a denied command', async () => {

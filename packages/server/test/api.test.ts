@@ -98,6 +98,77 @@ describe('HTTP API', () => {
     });
   });
 
+  describe('environment binding', () => {
+    // Auto in dev through the default whitelist; a human must look in prod.
+    const WRITE = 'git add -A';
+    let bound: string;
+
+    beforeAll(async () => {
+      const prodBot = await gh.createAgent({
+        name: 'prod-bot',
+        type: 'coding-agent',
+        environments: ['prod', 'staging'],
+      });
+      bound = await gh.session(prodBot.key);
+    });
+
+    it('validates the environments given at creation', async () => {
+      for (const environments of [[], [''], ['x'.repeat(33)], Array(17).fill('e'), { prod: true }]) {
+        const r = await gh.api('/v1/agents', {
+          token: gh.adminToken,
+          body: { name: 'a', type: 'ci', environments },
+        });
+        expect(r.status, JSON.stringify(environments)).toBe(400);
+      }
+      const r = await gh.api('/v1/agents', {
+        token: gh.adminToken,
+        body: { name: 'a', type: 'ci', environments: ['staging', 'dev', 'staging'] },
+      });
+      expect(r.status).toBe(201);
+      expect(r.body.environments).toEqual(['staging', 'dev']);
+      const listed = await gh.api('/v1/agents', { token: gh.adminToken });
+      expect(listed.body.items.find((a: { id: string }) => a.id === r.body.id).environments).toEqual([
+        'staging',
+        'dev',
+      ]);
+    });
+
+    it('places a request that names no environment in the first one, with its policy', async () => {
+      const r = await submit(WRITE, bound);
+      expect(r.status).toBe(201);
+      expect(r.body.tier).toBe('review');
+      const stored = await gh.api(`/v1/requests/${r.body.id}`, { token: alice.token });
+      expect(stored.body.context.environment).toBe('prod');
+      // The same command from an unbound agent that says dev is auto: the binding is what held.
+      expect((await submit(WRITE, session, { context: { environment: 'dev' } })).body.tier).toBe('auto');
+    });
+
+    it('takes a listed environment and refuses another, audited, with nothing stored', async () => {
+      const staging = await submit(WRITE, bound, { context: { environment: 'staging' } });
+      expect(staging.status).toBe(201);
+      const db = gh.running.runtime.database.db;
+      const before = (await db.select().from(schema.requests)).length;
+      const lie = await submit(WRITE, bound, { context: { environment: 'dev', cwd: '/srv/app' } });
+      expect(lie.status).toBe(403);
+      expect(lie.body.error.code).toBe('ENVIRONMENT_NOT_ALLOWED');
+      expect(lie.body.error.message).toContain('prod, staging');
+      expect((await db.select().from(schema.requests)).length).toBe(before);
+      const [refused] = await db
+        .select()
+        .from(schema.auditEvents)
+        .where(eq(schema.auditEvents.type, 'request.refused'));
+      expect(refused).toMatchObject({
+        actorType: 'agent',
+        data: {
+          reason: 'ENVIRONMENT_NOT_ALLOWED',
+          environment: 'dev',
+          allowed: ['prod', 'staging'],
+          command: WRITE,
+        },
+      });
+    });
+  });
+
   describe('sessions', () => {
     it('trades an agent key for a short-lived token', async () => {
       const r = await gh.api('/v1/sessions', { token: agent.key, body: { ttlSeconds: 120 } });
@@ -126,7 +197,7 @@ describe('HTTP API', () => {
       const expired = await signSessionToken(
         gh.running.runtime.keys,
         gh.running.runtime.config.issuer,
-        { agentId: agent.id, sessionId: 'ses_old', agentType: 'coding-agent' },
+        { agentId: agent.id, sessionId: 'ses_old', agentType: 'coding-agent', environments: null },
         new Date(Date.now() - 60_000),
       );
       const r = await submit(AUTO, expired);

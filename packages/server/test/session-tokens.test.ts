@@ -22,12 +22,31 @@ describe('session tokens', () => {
     keys = { signer: async () => signer, sessionKeys: () => jwks };
   });
 
-  const claims = { agentId: 'agt_1', sessionId: 'ses_1', agentType: 'ci' };
+  const claims = { agentId: 'agt_1', sessionId: 'ses_1', agentType: 'ci', environments: null };
   const inMinutes = (m: number) => new Date(Date.now() + m * 60_000);
 
   it('round-trips agent, session and agent type', async () => {
     const token = await signSessionToken(keys, 'gatehouse', claims, inMinutes(15));
     await expect(verifySessionToken(keys, 'gatehouse', token)).resolves.toEqual(claims);
+  });
+
+  it('carries an environment binding, and refuses a malformed one rather than unbinding', async () => {
+    const bound = { ...claims, environments: ['prod', 'staging'] };
+    const token = await signSessionToken(keys, 'gatehouse', bound, inMinutes(15));
+    await expect(verifySessionToken(keys, 'gatehouse', token)).resolves.toEqual(bound);
+
+    for (const aen of [[], 'prod', [1], null]) {
+      const odd = await new SignJWT({ sid: 'ses_1', aty: 'ci', aen })
+        .setProtectedHeader({ alg: 'EdDSA', kid: signer.kid, typ: 'gatehouse-session+jwt' })
+        .setIssuer('gatehouse')
+        .setAudience('gatehouse-api')
+        .setSubject('agt_1')
+        .setExpirationTime('5m')
+        .sign(signer.privateKey);
+      await expect(verifySessionToken(keys, 'gatehouse', odd)).rejects.toMatchObject({
+        code: 'INVALID_TOKEN',
+      });
+    }
   });
 
   it('refuses an expired token with its own code', async () => {

@@ -6,7 +6,6 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { AgentConfig } from './config.ts';
 import { waitingMessage } from './describe.ts';
-import { maskOutput } from './mask.ts';
 
 export const SERVER_NAME = 'gatehouse';
 const OUTPUT_LIMIT_BYTES = 256 * 1024;
@@ -127,8 +126,9 @@ export function createMcpServer(client: GatehouseClient, config: AgentConfig, ve
 }
 
 function describeRun(result: RunResult, timeoutSeconds: number): string {
-  const stdout = maskOutput(result.stdout ?? '');
-  const stderr = maskOutput(result.stderr ?? '');
+  // The SDK has masked both streams (or withheld them) before they reach this model's context.
+  const stdout = result.stdout ?? '';
+  const stderr = result.stderr ?? '';
   const status = result.timedOut
     ? `killed after ${timeoutSeconds} s (timeout)`
     : result.signal
@@ -136,8 +136,8 @@ function describeRun(result: RunResult, timeoutSeconds: number): string {
       : `exit code ${result.exitCode}`;
   return [
     `${status} (Gatehouse request ${result.decision.requestId}, ${result.decision.status})`,
-    `--- stdout ---\n${stdout.text}`,
-    ...(stderr.text ? [`--- stderr ---\n${stderr.text}`] : []),
+    `--- stdout ---\n${stdout}`,
+    ...(stderr ? [`--- stderr ---\n${stderr}`] : []),
     ...(result.truncated ? [`(output truncated at ${OUTPUT_LIMIT_BYTES} bytes per stream)`] : []),
   ].join('\n');
 }

@@ -11,19 +11,26 @@ export function AdminAgents() {
   const [name, setName] = useState('');
   const [type, setType] = useState('coding-agent');
   const [owner, setOwner] = useState('');
+  const [environments, setEnvironments] = useState('');
   const [key, setKey] = useState<string | null>(null);
   const emailOf = (id: string | null) => users.items?.find((u) => u.id === id)?.email ?? id ?? '—';
 
   const create = async (event: FormEvent) => {
     event.preventDefault();
     try {
+      const bound = environments
+        .split(',')
+        .map((e) => e.trim())
+        .filter(Boolean);
       const created = await api.post<{ key: string }>('/v1/agents', {
         name,
         type,
         ...(owner ? { owner } : {}),
+        ...(bound.length ? { environments: bound } : {}),
       });
       setKey(created.key);
       setName('');
+      setEnvironments('');
       await reload();
     } catch (failure) {
       setError(messageOf(failure));
@@ -69,6 +76,15 @@ export function AdminAgents() {
             ))}
           </select>
         </label>
+        <label>
+          Environments
+          <input
+            value={environments}
+            onChange={(e) => setEnvironments(e.target.value)}
+            placeholder="e.g. prod, staging"
+            title="Comma-separated; the first is used when a request names none. Empty: the agent states its own."
+          />
+        </label>
         <button type="submit" className="primary">
           Create agent
         </button>
@@ -79,6 +95,7 @@ export function AdminAgents() {
             <th scope="col">name</th>
             <th scope="col">type</th>
             <th scope="col">owner</th>
+            <th scope="col">environments</th>
             <th scope="col">created</th>
             <th scope="col">state</th>
             <th scope="col">
@@ -94,6 +111,7 @@ export function AdminAgents() {
               </td>
               <td>{agent.type}</td>
               <td>{emailOf(agent.owner)}</td>
+              <td>{agent.environments?.join(', ') ?? <span className="muted">stated by the agent</span>}</td>
               <td>{formatTime(agent.createdAt)}</td>
               <td>{agent.revokedAt ? `revoked ${formatTime(agent.revokedAt)}` : 'active'}</td>
               <td>

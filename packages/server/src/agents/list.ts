@@ -11,6 +11,7 @@ export async function listAgents(rt: Runtime) {
       type: schema.agents.type,
       owner: schema.agents.ownerUserId,
       ownerEmail: schema.users.email,
+      environments: schema.agents.environments,
       createdAt: schema.agents.createdAt,
       revokedAt: schema.agents.revokedAt,
     })

@@ -6,6 +6,8 @@ import { listAgents } from './list.ts';
 import { createAgent, revokeAgent } from './service.ts';
 
 const name = { type: 'string', minLength: 1, maxLength: 200 } as const;
+/** Same limit as `context.environment` of a request. */
+const environment = { type: 'string', minLength: 1, maxLength: 32 } as const;
 
 export async function agentRoutes(app: FastifyInstance, { rt }: { rt: Runtime }) {
   app.get(
@@ -36,6 +38,14 @@ export async function agentRoutes(app: FastifyInstance, { rt }: { rt: Runtime })
             name,
             type: { type: 'string', pattern: '^[a-z0-9][a-z0-9_.-]{0,63}$' },
             owner: { type: 'string', minLength: 1, maxLength: 254 },
+            environments: {
+              description:
+                'Environments the agent may act in; the first is used when a request names none. Omit to let the agent state its own.',
+              type: 'array',
+              minItems: 1,
+              maxItems: 16,
+              items: environment,
+            },
           },
         },
         response: {
@@ -46,6 +56,7 @@ export async function agentRoutes(app: FastifyInstance, { rt }: { rt: Runtime })
               name: { type: 'string' },
               type: { type: 'string' },
               owner: { type: ['string', 'null'] },
+              environments: { type: ['array', 'null'], items: { type: 'string' } },
               key: { type: 'string' },
             },
           },
@@ -54,7 +65,7 @@ export async function agentRoutes(app: FastifyInstance, { rt }: { rt: Runtime })
       },
     },
     async (request, reply) => {
-      const body = request.body as { name: string; type: string; owner?: string };
+      const body = request.body as { name: string; type: string; owner?: string; environments?: string[] };
       return reply.status(201).send(await createAgent(rt, principalOf(request), body));
     },
   );

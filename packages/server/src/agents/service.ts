@@ -13,8 +13,10 @@ import { findUser } from '../users/service.ts';
 export async function createAgent(
   rt: Runtime,
   by: Principal,
-  input: { name: string; type: string; owner?: string },
+  input: { name: string; type: string; owner?: string; environments?: string[] },
 ) {
+  // Order matters (the first is the default), duplicates do not.
+  const environments = input.environments ? [...new Set(input.environments)] : null;
   let ownerUserId: string | null = null;
   if (input.owner) {
     const owner = await findUser(rt, input.owner);
@@ -33,6 +35,7 @@ export async function createAgent(
       name: input.name,
       type: input.type,
       ownerUserId,
+      environments,
       keyHash: hashSecret(key),
       createdBy: actorOf(by).id,
     });
@@ -40,10 +43,17 @@ export async function createAgent(
       type: 'agent.created',
       actor: actorOf(by),
       subject: { type: 'agent', id },
-      data: { name: input.name, type: input.type, ownerUserId },
+      data: { name: input.name, type: input.type, ownerUserId, environments },
     });
   });
-  return { id, name: input.name, type: input.type, owner: ownerUserId, key };
+  return {
+    id,
+    name: input.name,
+    type: input.type,
+    owner: ownerUserId,
+    ...(environments ? { environments } : {}),
+    key,
+  };
 }
 
 export async function agentForKey(rt: Runtime, key: string) {

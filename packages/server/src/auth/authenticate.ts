@@ -70,7 +70,13 @@ export async function authenticate(rt: Runtime, token: string): Promise<Principa
     if (rt.revocations.isRevoked(claims.agentId, claims.sessionId)) {
       throw unauthorized('SESSION_REVOKED', 'this session or its agent has been revoked');
     }
-    return { type: 'agent', id: claims.agentId, agentType: claims.agentType, sessionId: claims.sessionId };
+    return {
+      type: 'agent',
+      id: claims.agentId,
+      agentType: claims.agentType,
+      sessionId: claims.sessionId,
+      environments: claims.environments,
+    };
   }
   throw unauthorized('INVALID_TOKEN', 'token is not valid');
 }

@@ -1,3 +1,4 @@
+import type { EnvironmentBinding } from '../agents/environment.ts';
 export const ROLES = ['admin', 'approver', 'auditor'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -5,7 +6,13 @@ export type Role = (typeof ROLES)[number];
 export type Principal =
   | { type: 'admin'; id: 'admin' }
   | { type: 'user'; id: string; email: string; roles: Role[] }
-  | { type: 'agent'; id: string; agentType: string; sessionId: string };
+  | {
+      type: 'agent';
+      id: string;
+      agentType: string;
+      sessionId: string;
+      environments: EnvironmentBinding;
+    };
 
 export function hasRole(principal: Principal, role: Role): boolean {
   if (principal.type === 'admin') return role === 'admin';

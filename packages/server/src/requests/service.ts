@@ -2,6 +2,7 @@ import { schema } from '@gatehouse/db';
 import type { AssessContext, Assessment, Kind, SqlDialect } from '@gatehouse/risk';
 import { commandHash, targetOf } from '@gatehouse/verdict';
 import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { bindEnvironment } from '../agents/environment.ts';
 import { escalationDue } from '../approvals/escalation.ts';
 import { requiredApprovals } from '../approvals/quorum.ts';
 import type { Principal } from '../auth/principal.ts';
@@ -23,13 +24,38 @@ export interface SubmitInput {
   context?: Omit<AssessContext, 'agentType' | 'now'>;
 }
 
+/**
+ * The request's context with the environment the agent is bound to. A request for another
+ * environment is refused, and the attempt is audited: a bound agent naming a foreign
+ * environment is either misconfigured or trying to get a laxer policy.
+ */
+async function environmentOf(rt: Runtime, agent: AgentPrincipal, input: SubmitInput) {
+  try {
+    return bindEnvironment(agent.environments, input.context ?? {});
+  } catch (error) {
+    await rt.audit.append({
+      type: 'request.refused',
+      actor: { type: 'agent', id: agent.id },
+      subject: { type: 'session', id: agent.sessionId },
+      data: {
+        reason: 'ENVIRONMENT_NOT_ALLOWED',
+        environment: input.context?.environment ?? null,
+        allowed: agent.environments,
+        kind: input.kind,
+        command: input.command,
+      },
+    });
+    throw error;
+  }
+}
+
 /** Scores, stores and (for auto/deny) decides a request, with its audit events, in one transaction. */
 export async function submitRequest(
   rt: Runtime,
   agent: AgentPrincipal,
   input: SubmitInput,
 ): Promise<RequestRow> {
-  const context = input.context ?? {};
+  const context = await environmentOf(rt, agent, input);
   const dialect = input.kind === 'sql' ? (input.dialect ?? 'postgresql') : null;
   const assessment = assess(rt, { ...input, ...(dialect ? { dialect } : {}) }, context, agent.agentType);
   const status = initialStatus(assessment.tier);

@@ -27,7 +27,7 @@ export async function startSession(rt: Runtime, agentKey: string, ttlSeconds = D
   const token = await signSessionToken(
     rt.keys,
     rt.config.issuer,
-    { agentId: agent.id, sessionId: id, agentType: agent.type },
+    { agentId: agent.id, sessionId: id, agentType: agent.type, environments: agent.environments },
     expiresAt,
   );
   return { id, token, expiresAt };

@@ -15,6 +15,8 @@ export interface SessionClaims {
   agentId: string;
   sessionId: string;
   agentType: string;
+  /** The agent's environment binding, fixed when the agent was created. */
+  environments: readonly string[] | null;
 }
 
 export async function signSessionToken(
@@ -32,6 +34,7 @@ export async function signSessionToken(
       sub: claims.agentId,
       sid: claims.sessionId,
       aty: claims.agentType,
+      ...(claims.environments ? { aen: claims.environments } : {}),
       iat: now,
       exp: Math.floor(expiresAt.getTime() / 1000),
     },
@@ -61,6 +64,7 @@ export async function verifySessionToken(
       agentId: payload.sub,
       sessionId: payload.sid,
       agentType: typeof payload.aty === 'string' ? payload.aty : 'unknown',
+      environments: environmentsClaim(payload.aen),
     };
   } catch (error) {
     if (error instanceof errors.JWTExpired) {
@@ -68,6 +72,13 @@ export async function verifySessionToken(
     }
     throw unauthorized('INVALID_TOKEN', 'session token is not valid');
   }
+}
+
+/** `aen` is signed by us, so a malformed one means a bug or a forgery: refuse it, never unbind. */
+function environmentsClaim(value: unknown): readonly string[] | null {
+  if (value === undefined) return null;
+  if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string')) return value;
+  throw new Error('bad aen claim');
 }
 
 interface Verified {
