@@ -27,6 +27,11 @@ export interface Config {
   trustProxy?: string;
   /** Days recordings are kept; the audit chain is never purged. */
   recordingRetentionDays: number;
+  /**
+   * Seconds between audit checkpoints (taken only when the log moved). Events newer than the
+   * last checkpoint are not yet vouched for, so this is the window a tail truncation could hide in.
+   */
+  checkpointSeconds: number;
   /** Output masking rules (the `masking:` section of the policy file); defaults when absent. */
   masking?: MaskingConfig;
   /**
@@ -82,6 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPoolSize: integer(env, 'GATEHOUSE_DB_POOL_SIZE', 20, 1, 500),
     logLevel: env.GATEHOUSE_LOG_LEVEL || 'info',
     recordingRetentionDays: integer(env, 'GATEHOUSE_RECORDING_RETENTION_DAYS', 90, 1, 36_500),
+    checkpointSeconds: integer(env, 'GATEHOUSE_CHECKPOINT_SECONDS', 60, 1, 3_600),
     trustProxy: env.GATEHOUSE_TRUST_PROXY || undefined,
     publicUrl: publicUrl(env),
     sessionIdleMinutes: integer(env, 'GATEHOUSE_SESSION_IDLE_MINUTES', 30, 1, 12 * 60),

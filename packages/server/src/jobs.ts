@@ -7,8 +7,6 @@ import { purgeRecordings } from './recordings/service.ts';
 import type { Runtime } from './runtime.ts';
 
 export const SWEEP_INTERVAL_MS = 15_000;
-/** How often the audit chains are checkpointed (when they moved): the window a truncation can hide in. */
-export const CHECKPOINT_INTERVAL_MS = 60_000;
 export const RETENTION_INTERVAL_MS = 3_600_000;
 
 export function jobHandlers(rt: Runtime): JobHandlers {
@@ -44,7 +42,7 @@ export async function startJobProcessing(rt: Runtime): Promise<() => void> {
   const sweeper = setInterval(() => void sweep(rt).catch(() => {}), SWEEP_INTERVAL_MS);
   const checkpoint = setInterval(
     () => void createCheckpoint(rt.database.db, rt.keys).catch(() => {}),
-    CHECKPOINT_INTERVAL_MS,
+    rt.config.checkpointSeconds * 1000,
   );
   const retention = setInterval(
     () => void purgeRecordings(rt, rt.config.recordingRetentionDays).catch(() => {}),
