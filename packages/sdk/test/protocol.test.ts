@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GatehouseClient, type GatehouseClientOptions } from '../src/index.ts';
+import { GatehouseClient, type GatehouseClientOptions, type OutputChunk } from '../src/index.ts';
 import { SessionManager } from '../src/session.ts';
 import { markerPath } from './support/net.ts';
+import { streamText } from './support/output.ts';
 import { type StandInOptions, startStandIn } from './support/stand-in.ts';
 
 // Waiting, reconnecting, session renewal and run(): the behaviour around the verdict,
@@ -219,20 +220,9 @@ describe('run()', () => {
         output: { chunks: expect.any(Array), truncated: false },
       },
     ]);
-    const chunks = (request.results[0] as { output: { chunks: Array<{ stream: string; data: string }> } })
-      .output.chunks;
-    expect(
-      chunks
-        .filter((c) => c.stream === 'stdout')
-        .map((c) => c.data)
-        .join(''),
-    ).toBe('a  b|42|');
-    expect(
-      chunks
-        .filter((c) => c.stream === 'stderr')
-        .map((c) => c.data)
-        .join(''),
-    ).toBe('oops\n');
+    const { chunks } = (request.results[0] as { output: { chunks: OutputChunk[] } }).output;
+    expect(streamText(chunks, 'stdout')).toBe('a  b|42|');
+    expect(streamText(chunks, 'stderr')).toBe('oops\n');
   });
 
   it('sends the working directory as context and refuses a disagreeing one', async () => {

@@ -9,8 +9,9 @@ import {
 import type { JSONWebKeySet } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGatehouse, type TestGatehouse } from '../../../test/support/gatehouse.ts';
-import { GatehouseClient, type GatehouseClientOptions } from '../src/index.ts';
+import { GatehouseClient, type GatehouseClientOptions, type OutputChunk } from '../src/index.ts';
 import { markerPath } from './support/net.ts';
+import { streamText } from './support/output.ts';
 import { type Exchange, startTamperProxy, type TamperProxy } from './support/tamper-proxy.ts';
 
 // The SDK against the real Gatehouse server (real PostgreSQL/Redis), directly and through
@@ -147,14 +148,9 @@ describe('against the real server', () => {
 
     const recording = await api('GET', `/v1/requests/${result.decision.requestId}/recording`, auditor.token);
     expect(recording.status).toBe(200);
-    const chunks = recording.body.chunks as Array<{ stream: string; data: string }>;
-    const text = (stream: string) =>
-      chunks
-        .filter((c) => c.stream === stream)
-        .map((c) => c.data)
-        .join('');
-    expect(text('stdout')).toBe('to [MASKED:EMAIL]\n');
-    expect(text('stderr')).toBe('oops\n');
+    const chunks = recording.body.chunks as OutputChunk[];
+    expect(streamText(chunks, 'stdout')).toBe('to [MASKED:EMAIL]\n');
+    expect(streamText(chunks, 'stderr')).toBe('oops\n');
 
     // Opting out of both: nothing stored, and the caller gets the raw bytes.
     const plain = await client().run(command, { cwd: dir, stdio: 'pipe', record: false, mask: false });

@@ -24,6 +24,15 @@ describe('session tokens', () => {
 
   const claims = { agentId: 'agt_1', sessionId: 'ses_1', agentType: 'ci', environments: null };
   const inMinutes = (m: number) => new Date(Date.now() + m * 60_000);
+  /** A token signed with the real session key but with claims of the test's choosing. */
+  const signRaw = (payload: Record<string, unknown>, typ: string) =>
+    new SignJWT(payload)
+      .setProtectedHeader({ alg: 'EdDSA', kid: signer.kid, typ })
+      .setIssuer('gatehouse')
+      .setAudience('gatehouse-api')
+      .setSubject('agt_1')
+      .setExpirationTime('5m')
+      .sign(signer.privateKey);
 
   it('round-trips agent, session and agent type', async () => {
     const token = await signSessionToken(keys, 'gatehouse', claims, inMinutes(15));
@@ -36,13 +45,7 @@ describe('session tokens', () => {
     await expect(verifySessionToken(keys, 'gatehouse', token)).resolves.toEqual(bound);
 
     for (const aen of [[], 'prod', [1], null]) {
-      const odd = await new SignJWT({ sid: 'ses_1', aty: 'ci', aen })
-        .setProtectedHeader({ alg: 'EdDSA', kid: signer.kid, typ: 'gatehouse-session+jwt' })
-        .setIssuer('gatehouse')
-        .setAudience('gatehouse-api')
-        .setSubject('agt_1')
-        .setExpirationTime('5m')
-        .sign(signer.privateKey);
+      const odd = await signRaw({ sid: 'ses_1', aty: 'ci', aen }, 'gatehouse-session+jwt');
       await expect(verifySessionToken(keys, 'gatehouse', odd)).rejects.toMatchObject({
         code: 'INVALID_TOKEN',
       });
@@ -74,13 +77,7 @@ describe('session tokens', () => {
     });
 
     // A verdict (or any other JWT) from the same key is not a session.
-    const verdictLike = await new SignJWT({ sid: 'ses_1' })
-      .setProtectedHeader({ alg: 'EdDSA', kid: signer.kid, typ: 'gatehouse-verdict+jwt' })
-      .setIssuer('gatehouse')
-      .setAudience('gatehouse-api')
-      .setSubject('agt_1')
-      .setExpirationTime('5m')
-      .sign(signer.privateKey);
+    const verdictLike = await signRaw({ sid: 'ses_1' }, 'gatehouse-verdict+jwt');
     await expect(verifySessionToken(keys, 'gatehouse', verdictLike)).rejects.toMatchObject({
       code: 'INVALID_TOKEN',
     });
