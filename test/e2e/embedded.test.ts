@@ -67,6 +67,21 @@ describe('embedded mode', () => {
     client.close();
   }, 60_000);
 
+  it('answers `gatehouse audit verify` through its API while it holds the database', async () => {
+    // The same configuration as the server (data dir, port): no URL, no token given.
+    const verify = spawnNode('apps/cli/src/main.ts', ['audit', 'verify'], {
+      ...env,
+      GATEHOUSE_PORT: new URL(url).port,
+    });
+    const code = await verify.exited;
+    const output = verify.output();
+    expect(output).toContain(
+      `the embedded database is held by the running server (pid ${server.child.pid}); asking it at ${url}`,
+    );
+    expect(output).toMatch(/OK: every chain links and every checkpoint verifies/);
+    expect(code).toBe(0);
+  }, 60_000);
+
   it('refuses a second process on the same data dir with a clear message', async () => {
     const second = spawnNode('apps/cli/src/main.ts', ['start'], env);
     const code = await second.exited;

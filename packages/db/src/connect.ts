@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
@@ -27,10 +28,22 @@ export interface OpenDatabaseOptions {
   url?: string;
   dataDir: string;
   poolSize?: number;
+  /**
+   * Open the embedded database only if it exists. Readers (audit verify, say) must not create
+   * an empty one and then report on it as if it were the deployment's record.
+   */
+  existing?: boolean;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
-  return options.url ? openPostgres(options.url, options.poolSize ?? 20) : openPglite(options.dataDir);
+  if (options.url) return openPostgres(options.url, options.poolSize ?? 20);
+  if (options.existing && !existsSync(join(options.dataDir, 'pgdata'))) {
+    throw new DatabaseError(
+      'ERR_DB_NOT_FOUND',
+      `no Gatehouse database in ${options.dataDir}: set GATEHOUSE_DATA_DIR to the server's data directory, DATABASE_URL for PostgreSQL, or --url to ask a running server`,
+    );
+  }
+  return openPglite(options.dataDir);
 }
 
 async function openPostgres(url: string, poolSize: number): Promise<DatabaseHandle> {

@@ -36,6 +36,7 @@ export function lockDataDir(dataDir: string): () => void {
           'ERR_DATA_DIR_LOCKED',
           `data directory ${dataDir} is in use by another Gatehouse process (pid ${holder}); ` +
             'the embedded database allows one process at a time — stop it, or set DATABASE_URL to use PostgreSQL',
+          { holderPid: holder },
         );
       }
       unlinkSync(path);

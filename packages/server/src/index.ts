@@ -1,3 +1,5 @@
+// What openAuditAccess throws when the embedded database is held by a running server.
+export { DatabaseError, type DatabaseErrorCode } from '@gatehouse/db';
 export { evaluateQuorum, ineligibility, requiredApprovals } from './approvals/quorum.ts';
 export { type AuditAccess, openAuditAccess } from './audit/access.ts';
 export { type ChainedEvent, findChainProblem, GENESIS_HASH } from './audit/chain.ts';

@@ -7,7 +7,7 @@ const USAGE = `usage: gatehouse agents revoke <agent-id> [--url URL] [--token TO
 
 Cuts an agent off: its key stops working, its sessions are refused by every replica within
 a second, its pending requests are cancelled, and its unexpired verdicts are refused at use.
-  --url     Gatehouse URL (GATEHOUSE_URL, default http://127.0.0.1:8080)
+  --url     Gatehouse URL (GATEHOUSE_URL, else GATEHOUSE_HOST and GATEHOUSE_PORT: http://127.0.0.1:8080)
   --token   admin token (GATEHOUSE_ADMIN_TOKEN, else <GATEHOUSE_DATA_DIR>/admin-token)
 `;
 

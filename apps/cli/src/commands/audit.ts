@@ -2,20 +2,22 @@ import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import {
+  type ExportFilter,
   type ExportLine,
   exportLog,
-  loadConfig,
-  openAuditAccess,
   type VerifyReport,
   verifyDatabase,
   verifyExport,
 } from '@gatehouse/server';
 import type { JWK } from 'jose';
+import { type AdminTarget, adminGetLines, adminPost } from '../admin-api.ts';
+import { openAuditSource, type SourceFlags } from '../audit-source.ts';
 import type { CommandIO } from '../io.ts';
 import { CliError } from '../io.ts';
 
-const USAGE = `usage: gatehouse audit verify [--file EXPORT.jsonl] [--keys JWKS.json]
+const USAGE = `usage: gatehouse audit verify [--file EXPORT.jsonl] [--keys JWKS.json] [--url URL] [--token TOKEN]
        gatehouse audit export [--out FILE] [--since TIME] [--until TIME] [--agent AGENT_ID]
+                              [--url URL] [--token TOKEN]
 
 verify   walks every audit chain and signed checkpoint and reports, with its position, any
          modified, deleted, inserted or reordered event and any truncation after a checkpoint.
@@ -23,10 +25,18 @@ verify   walks every audit chain and signed checkpoint and reports, with its pos
 export   writes JSONL for a time range and/or agent, with the chain segments and checkpoints
          needed to verify it offline (gatehouse audit verify --file).
 
-Reads the database of this deployment (DATABASE_URL, or the embedded data dir while no
-server holds it) and trusts only audit keys sealed under its master key. For an export,
---keys pins the keys to trust (e.g. saved from GET /v1/audit/keys) instead of the file's own.
+Reads the database of this deployment (DATABASE_URL, or the embedded data dir) and trusts
+only audit keys sealed under its master key. While a running server holds the embedded data
+dir, or with --url, asks that server's API instead (admin or auditor), which verifies and
+exports with its own trusted keys:
+  --url     Gatehouse URL (GATEHOUSE_URL, else GATEHOUSE_HOST and GATEHOUSE_PORT)
+  --token   admin or auditor token (GATEHOUSE_ADMIN_TOKEN, else <GATEHOUSE_DATA_DIR>/admin-token)
+For an export, --keys pins the keys to trust (e.g. saved from GET /v1/audit/keys) instead of
+the file's own; for the database, instead of those sealed under the master key.
 `;
+
+/** The server walks the whole log before it answers. */
+const VERIFY_TIMEOUT_MS = 5 * 60_000;
 
 export async function run(args: string[], io: CommandIO): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -39,6 +49,8 @@ export async function run(args: string[], io: CommandIO): Promise<number> {
       since: { type: 'string' },
       until: { type: 'string' },
       agent: { type: 'string' },
+      url: { type: 'string' },
+      token: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -52,25 +64,48 @@ export async function run(args: string[], io: CommandIO): Promise<number> {
   throw new CliError(`unknown audit subcommand "${sub ?? ''}"\n${USAGE}`);
 }
 
-async function verify(values: { file?: string; keys?: string }, io: CommandIO): Promise<number> {
+async function verify(
+  values: { file?: string; keys?: string } & SourceFlags,
+  io: CommandIO,
+): Promise<number> {
   const pinned = values.keys ? readKeys(values.keys) : undefined;
   let report: VerifyReport;
   if (values.file) {
+    if (values.url !== undefined) throw new CliError('--file verifies an export offline; it takes no --url');
     report = await verifyExport(readExport(values.file), pinned);
   } else {
-    const access = await openAuditAccess(loadConfig());
-    try {
-      report = await verifyDatabase(access.database.db, pinned ?? access.keys, progressTo(io, 'verified'));
-    } finally {
-      await access.close();
+    const source = await openAuditSource(values, io);
+    if (source.kind === 'api') {
+      report = await verifyThroughApi(source.target, pinned);
+    } else {
+      try {
+        report = await verifyDatabase(
+          source.access.database.db,
+          pinned ?? source.access.keys,
+          progressTo(io, 'verified'),
+        );
+      } finally {
+        await source.access.close();
+      }
     }
   }
   io.stdout.write(describe(report));
   return report.ok ? 0 : 1;
 }
 
+async function verifyThroughApi(target: AdminTarget, pinned: JWK[] | undefined): Promise<VerifyReport> {
+  // The server trusts the keys sealed under its master key; it cannot be told to trust others.
+  if (pinned)
+    throw new CliError(
+      '--keys cannot be applied through the API, where the server verifies with its own keys; ' +
+        'export the log (gatehouse audit export) and verify the file with --file and --keys',
+    );
+  const options = { timeoutMs: VERIFY_TIMEOUT_MS };
+  return adminPost<VerifyReport>(target, '/v1/audit/verify', 'audit verification', {}, options);
+}
+
 async function exportCommand(
-  values: { out?: string; since?: string; until?: string; agent?: string },
+  values: { out?: string; since?: string; until?: string; agent?: string } & SourceFlags,
   io: CommandIO,
 ): Promise<number> {
   const filter = {
@@ -78,27 +113,55 @@ async function exportCommand(
     until: time(values.until, '--until'),
     agentId: values.agent,
   };
+  const source = await openAuditSource(values, io);
   const out = values.out ? createWriteStream(values.out, { mode: 0o600 }) : io.stdout;
-  const access = await openAuditAccess(loadConfig());
   try {
-    const counts = await exportLog(
-      access.database.db,
-      access.keys,
-      filter,
-      (line) => writeLine(out, line),
-      progressTo(io, 'exported'),
-    );
+    const counts =
+      source.kind === 'api'
+        ? await exportThroughApi(source.target, filter, out)
+        : await exportLog(
+            source.access.database.db,
+            source.access.keys,
+            filter,
+            (line) => writeText(out, `${JSON.stringify(line)}\n`),
+            progressTo(io, 'exported'),
+          );
     io.stderr.write(`exported ${counts.selected} matching events with ${counts.context} events of context\n`);
   } finally {
-    await access.close();
+    if (source.kind === 'database') await source.access.close();
     if (out !== io.stdout) await new Promise<void>((resolve) => (out as NodeJS.WritableStream).end(resolve));
   }
   return 0;
 }
 
-function writeLine(out: NodeJS.WritableStream, line: ExportLine): Promise<void> | void {
-  if (!out.write(`${JSON.stringify(line)}\n`))
-    return new Promise((resolve) => out.once('drain', () => resolve()));
+/** Writes the server's lines through as they arrive, counting them for the same summary. */
+async function exportThroughApi(
+  target: AdminTarget,
+  filter: ExportFilter,
+  out: NodeJS.WritableStream,
+): Promise<{ selected: number; context: number }> {
+  const query = new URLSearchParams();
+  if (filter.since) query.set('since', filter.since.toISOString());
+  if (filter.until) query.set('until', filter.until.toISOString());
+  if (filter.agentId) query.set('agent', filter.agentId);
+  const counts = { selected: 0, context: 0 };
+  let n = 0;
+  for await (const text of adminGetLines(target, `/v1/audit/export?${query}`, 'audit export')) {
+    n++;
+    let line: ExportLine;
+    try {
+      line = JSON.parse(text) as ExportLine;
+    } catch {
+      throw new CliError(`audit export: line ${n} from ${target.url} is not JSON`, 1);
+    }
+    if (line.type === 'event') counts[line.selected ? 'selected' : 'context']++;
+    await writeText(out, `${text}\n`);
+  }
+  return counts;
+}
+
+function writeText(out: NodeJS.WritableStream, text: string): Promise<void> | void {
+  if (!out.write(text)) return new Promise((resolve) => out.once('drain', () => resolve()));
 }
 
 async function* readExport(file: string): AsyncGenerator<ExportLine> {

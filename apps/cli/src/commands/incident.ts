@@ -1,16 +1,29 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { exportIncident, loadConfig, openAuditAccess } from '@gatehouse/server';
+import { exportIncident } from '@gatehouse/server';
+import { type AdminTarget, ApiRefusal, adminPost } from '../admin-api.ts';
+import { openAuditSource } from '../audit-source.ts';
 import type { CommandIO } from '../io.ts';
 import { CliError } from '../io.ts';
 
-const USAGE = `usage: gatehouse incident export --agent AGENT_ID --since TIME [--out DIR]
+const USAGE = `usage: gatehouse incident export --agent AGENT_ID --since TIME [--out DIR] [--url URL] [--token TOKEN]
 
 Bundles one agent's requests, decisions, verdicts, executions, recordings, sessions and the
 audit slice with its proof into DIR (default ./incident-<agent>-<time>), with a manifest of
-SHA-256 digests. Reads the database of this deployment like \`gatehouse audit\`.
+SHA-256 digests. Reads the database of this deployment like \`gatehouse audit\`: while a
+running server holds the embedded data dir, or with --url, asks that server's API instead.
+  --url     Gatehouse URL (GATEHOUSE_URL, else GATEHOUSE_HOST and GATEHOUSE_PORT)
+  --token   admin or auditor token (GATEHOUSE_ADMIN_TOKEN, else <GATEHOUSE_DATA_DIR>/admin-token)
 `;
+
+/** The server builds the whole bundle before it answers. */
+const EXPORT_TIMEOUT_MS = 5 * 60_000;
+
+interface Summary {
+  files: { name: string; lines: number }[];
+  audit: { ok: boolean };
+}
 
 export async function run(args: string[], io: CommandIO): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -20,6 +33,8 @@ export async function run(args: string[], io: CommandIO): Promise<number> {
       agent: { type: 'string' },
       since: { type: 'string' },
       out: { type: 'string' },
+      url: { type: 'string' },
+      token: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -34,28 +49,67 @@ export async function run(args: string[], io: CommandIO): Promise<number> {
   if (Number.isNaN(since.getTime())) throw new CliError(`--since "${values.since}" is not a time (ISO 8601)`);
   const dir = resolve(values.out ?? `incident-${values.agent}-${since.toISOString().replace(/[:.]/g, '')}`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const write = (name: string, content: string) => {
+    writeFileSync(join(dir, name), content, { mode: 0o600 });
+    io.stderr.write(`wrote ${name}\n`);
+  };
 
-  const access = await openAuditAccess(loadConfig());
-  try {
-    const manifest = await exportIncident(
-      access.database.db,
-      access.keys,
-      { agentId: values.agent, since },
-      async (name, lines) => {
-        writeFileSync(join(dir, name), [...(lines as Iterable<string>)].join(''), { mode: 0o600 });
-        io.stderr.write(`wrote ${name}\n`);
-      },
-    );
-    io.stdout.write(
-      `incident bundle in ${dir}: ${manifest.files.map((f) => `${f.name} (${f.lines})`).join(', ')}; ` +
-        `audit slice ${manifest.audit.ok ? 'verifies' : 'DOES NOT VERIFY'}\n`,
-    );
-    return manifest.audit.ok ? 0 : 1;
-  } catch (error) {
-    if ((error as { code?: string }).code === 'ERR_UNKNOWN_AGENT')
-      throw new CliError((error as Error).message);
-    throw error;
-  } finally {
-    await access.close();
+  const source = await openAuditSource(values, io);
+  let manifest: Summary;
+  if (source.kind === 'api') {
+    manifest = await exportThroughApi(source.target, values.agent, since, write);
+  } else {
+    try {
+      manifest = await exportIncident(
+        source.access.database.db,
+        source.access.keys,
+        { agentId: values.agent, since },
+        async (name, lines) => write(name, [...(lines as Iterable<string>)].join('')),
+      );
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ERR_UNKNOWN_AGENT')
+        throw new CliError((error as Error).message);
+      throw error;
+    } finally {
+      await source.access.close();
+    }
   }
+  io.stdout.write(
+    `incident bundle in ${dir}: ${manifest.files.map((f) => `${f.name} (${f.lines})`).join(', ')}; ` +
+      `audit slice ${manifest.audit.ok ? 'verifies' : 'DOES NOT VERIFY'}\n`,
+  );
+  return manifest.audit.ok ? 0 : 1;
+}
+
+/** A bundle file name as the server builds them: never a path that leaves the bundle directory. */
+const FILE_NAME = /^[a-z][a-z0-9_-]*\.(jsonl|json)$/;
+
+async function exportThroughApi(
+  target: AdminTarget,
+  agentId: string,
+  since: Date,
+  write: (name: string, content: string) => void,
+): Promise<Summary> {
+  let bundle: { manifest: Summary; files: { name: string; content: string }[] };
+  try {
+    bundle = await adminPost(
+      target,
+      '/v1/incidents/export',
+      'incident export',
+      { agent: agentId, since: since.toISOString() },
+      { timeoutMs: EXPORT_TIMEOUT_MS },
+    );
+  } catch (error) {
+    // Same message and exit code as when the database itself has no such agent.
+    if (error instanceof ApiRefusal && error.code === 'AGENT_NOT_FOUND') throw new CliError(error.reason);
+    throw error;
+  }
+  if (!Array.isArray(bundle?.files) || typeof bundle.manifest !== 'object')
+    throw new CliError(`incident export: ${target.url} did not answer with a bundle`, 1);
+  for (const file of bundle.files) {
+    if (!FILE_NAME.test(file.name))
+      throw new CliError(`incident export: ${target.url} sent a file named ${JSON.stringify(file.name)}`, 1);
+    write(file.name, file.content);
+  }
+  return bundle.manifest;
 }

@@ -7,7 +7,7 @@ const USAGE = `usage: gatehouse keys rotate [--url URL] [--token TOKEN]
 
 Rotates the signing keys of a running Gatehouse. Old keys stay published until every token
 they signed has expired (audit keys stay trusted for good).
-  --url     Gatehouse URL (GATEHOUSE_URL, default http://127.0.0.1:8080)
+  --url     Gatehouse URL (GATEHOUSE_URL, else GATEHOUSE_HOST and GATEHOUSE_PORT: http://127.0.0.1:8080)
   --token   admin token (GATEHOUSE_ADMIN_TOKEN, else <GATEHOUSE_DATA_DIR>/admin-token)
 `;
 

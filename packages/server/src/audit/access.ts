@@ -16,7 +16,12 @@ export interface AuditAccess {
  * (PostgreSQL, or the embedded data dir when no server holds it) and the trusted keys.
  */
 export async function openAuditAccess(config: Config): Promise<AuditAccess> {
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+  const database = await openDatabase({
+    url: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: 2,
+    existing: true,
+  });
   try {
     const keys = await new KeyRing(database.db, loadMasterKey(config)).trustedPublicKeys('audit');
     return { database, keys, close: () => database.close() };

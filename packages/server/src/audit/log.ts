@@ -101,8 +101,26 @@ export async function exportLog(
   write: (line: ExportLine) => void | Promise<void>,
   progress?: Progress,
 ): Promise<{ selected: number; context: number }> {
+  const counts = { selected: 0, context: 0 };
+  for await (const line of exportLines(db, keys, filter, progress)) {
+    if (line.type === 'event') counts[line.selected ? 'selected' : 'context']++;
+    await write(line);
+  }
+  return counts;
+}
+
+/**
+ * The lines of `exportLog`, pulled one at a time: a consumer that stops pulling (a slow
+ * HTTP client) holds the export back instead of letting it pile up in memory.
+ */
+export async function* exportLines(
+  db: Db,
+  keys: readonly JWK[],
+  filter: ExportFilter,
+  progress?: Progress,
+): AsyncGenerator<ExportLine> {
   const checkpoints = await checkpointsAfter(db);
-  await write({
+  yield {
     type: 'header',
     format: 'gatehouse.audit.export',
     version: 1,
@@ -113,8 +131,8 @@ export async function exportLog(
         .map(([k, v]) => [k, v instanceof Date ? v.toISOString() : String(v)]),
     ),
     keys: [...keys],
-  });
-  for (const c of checkpoints) await write({ type: 'checkpoint', seq: c.seq, jws: c.jws });
+  };
+  for (const c of checkpoints) yield { type: 'checkpoint', seq: c.seq, jws: c.jws };
 
   // First pass: which chains, and which seq range of each, the filter selects.
   const { where, test } = await selector(db, filter);
@@ -132,7 +150,6 @@ export async function exportLog(
       .sort((a, b) => a.seq - b.seq)[0];
     if (cover) range.to = cover.seq;
   }
-  const counts = { selected: 0, context: 0 };
   let done = 0;
   for (const [chain, range] of ranges) {
     for await (const row of readEvents(
@@ -143,14 +160,10 @@ export async function exportLog(
         lte(schema.auditEvents.seq, range.to),
       ),
     )) {
-      const isSelected = test(row);
-      if (isSelected) counts.selected++;
-      else counts.context++;
-      await write({ type: 'event', selected: isSelected, event: asChained(row) });
+      yield { type: 'event', selected: test(row), event: asChained(row) };
       if (++done % 10_000 === 0) progress?.(done, 0);
     }
   }
-  return counts;
 }
 
 /** The filter as SQL (to find the ranges) and as a predicate (to flag rows inside them). */

@@ -2,14 +2,16 @@ import { compactVerify, createLocalJWKSet, type JWK } from 'jose';
 import { type ChainedEvent, eventHash, GENESIS_HASH } from './chain.ts';
 import { CHECKPOINT_TYP, type CheckpointPayload, checkpointHash } from './checkpoints.ts';
 
-export type ProblemKind =
-  | 'modified'
-  | 'deleted'
-  | 'inserted'
-  | 'reordered'
-  | 'truncated'
-  | 'bad-checkpoint'
-  | 'checkpoint-missing';
+export const PROBLEM_KINDS = [
+  'modified',
+  'deleted',
+  'inserted',
+  'reordered',
+  'truncated',
+  'bad-checkpoint',
+  'checkpoint-missing',
+] as const;
+export type ProblemKind = (typeof PROBLEM_KINDS)[number];
 
 export interface Problem {
   kind: ProblemKind;

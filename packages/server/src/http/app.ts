@@ -7,6 +7,7 @@ import { approvalRoutes } from '../approvals/routes.ts';
 import { auditRoutes } from '../audit/routes.ts';
 import { groupRoutes } from '../groups/routes.ts';
 import { healthRoutes } from '../health/routes.ts';
+import { incidentRoutes } from '../incidents/routes.ts';
 import { keyRoutes } from '../keys/routes.ts';
 import { recordingRoutes } from '../recordings/routes.ts';
 import { requestRoutes } from '../requests/routes.ts';
@@ -60,6 +61,7 @@ export async function buildHttpApp(rt: Runtime, options: HttpOptions = {}): Prom
     groupRoutes,
     whitelistRoutes,
     auditRoutes,
+    incidentRoutes,
     recordingRoutes,
     streamRoutes,
   ]) {
