@@ -10,7 +10,7 @@ import {
   verifyExport,
 } from '@gatehouse/server';
 import type { JWK } from 'jose';
-import { type AdminTarget, adminGetLines, adminPost } from '../admin-api.ts';
+import { type AdminTarget, adminGetLines, adminPost, TARGET_OPTIONS, targetHelp } from '../admin-api.ts';
 import { openAuditSource, type SourceFlags } from '../audit-source.ts';
 import type { CommandIO } from '../io.ts';
 import { CliError } from '../io.ts';
@@ -29,9 +29,7 @@ Reads the database of this deployment (DATABASE_URL, or the embedded data dir) a
 only audit keys sealed under its master key. While a running server holds the embedded data
 dir, or with --url, asks that server's API instead (admin or auditor), which verifies and
 exports with its own trusted keys:
-  --url     Gatehouse URL (GATEHOUSE_URL, else GATEHOUSE_HOST and GATEHOUSE_PORT)
-  --token   admin or auditor token (GATEHOUSE_ADMIN_TOKEN, else <GATEHOUSE_DATA_DIR>/admin-token)
-For an export, --keys pins the keys to trust (e.g. saved from GET /v1/audit/keys) instead of
+${targetHelp('admin or auditor')}For an export, --keys pins the keys to trust (e.g. saved from GET /v1/audit/keys) instead of
 the file's own; for the database, instead of those sealed under the master key.
 `;
 
@@ -49,8 +47,7 @@ export async function run(args: string[], io: CommandIO): Promise<number> {
       since: { type: 'string' },
       until: { type: 'string' },
       agent: { type: 'string' },
-      url: { type: 'string' },
-      token: { type: 'string' },
+      ...TARGET_OPTIONS,
       help: { type: 'boolean' },
     },
   });

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { exportIncident } from '@gatehouse/server';
-import { type AdminTarget, ApiRefusal, adminPost } from '../admin-api.ts';
+import { type AdminTarget, ApiRefusal, adminPost, TARGET_OPTIONS, targetHelp } from '../admin-api.ts';
 import { openAuditSource } from '../audit-source.ts';
 import type { CommandIO } from '../io.ts';
 import { CliError } from '../io.ts';
@@ -13,9 +13,7 @@ Bundles one agent's requests, decisions, verdicts, executions, recordings, sessi
 audit slice with its proof into DIR (default ./incident-<agent>-<time>), with a manifest of
 SHA-256 digests. Reads the database of this deployment like \`gatehouse audit\`: while a
 running server holds the embedded data dir, or with --url, asks that server's API instead.
-  --url     Gatehouse URL (GATEHOUSE_URL, else GATEHOUSE_HOST and GATEHOUSE_PORT)
-  --token   admin or auditor token (GATEHOUSE_ADMIN_TOKEN, else <GATEHOUSE_DATA_DIR>/admin-token)
-`;
+${targetHelp('admin or auditor')}`;
 
 /** The server builds the whole bundle before it answers. */
 const EXPORT_TIMEOUT_MS = 5 * 60_000;
@@ -33,8 +31,7 @@ export async function run(args: string[], io: CommandIO): Promise<number> {
       agent: { type: 'string' },
       since: { type: 'string' },
       out: { type: 'string' },
-      url: { type: 'string' },
-      token: { type: 'string' },
+      ...TARGET_OPTIONS,
       help: { type: 'boolean' },
     },
   });

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { adminPost, adminTarget } from '../admin-api.ts';
+import { adminPost, adminTarget, TARGET_OPTIONS, targetHelp } from '../admin-api.ts';
 import type { CommandIO } from '../io.ts';
 import { CliError } from '../io.ts';
 
@@ -7,15 +7,13 @@ const USAGE = `usage: gatehouse keys rotate [--url URL] [--token TOKEN]
 
 Rotates the signing keys of a running Gatehouse. Old keys stay published until every token
 they signed has expired (audit keys stay trusted for good).
-  --url     Gatehouse URL (GATEHOUSE_URL, else GATEHOUSE_HOST and GATEHOUSE_PORT: http://127.0.0.1:8080)
-  --token   admin token (GATEHOUSE_ADMIN_TOKEN, else <GATEHOUSE_DATA_DIR>/admin-token)
-`;
+${targetHelp('admin')}`;
 
 export async function run(args: string[], io: CommandIO): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { url: { type: 'string' }, token: { type: 'string' }, help: { type: 'boolean' } },
+    options: { ...TARGET_OPTIONS, help: { type: 'boolean' } },
   });
   if (values.help) {
     io.stdout.write(USAGE);
