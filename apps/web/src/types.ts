@@ -51,6 +51,8 @@ export interface AgentSummary {
   type: string;
   owner: string | null;
   ownerEmail?: string | null;
+  /** Environments the agent is bound to; null when it states its own. */
+  environments?: string[] | null;
 }
 
 export interface Decision {

@@ -139,6 +139,8 @@ describe('HTTP API', () => {
       expect(r.body.tier).toBe('review');
       const stored = await gh.api(`/v1/requests/${r.body.id}`, { token: alice.token });
       expect(stored.body.context.environment).toBe('prod');
+      // Approvers see the binding next to the environment it produced.
+      expect(stored.body.agent.environments).toEqual(['prod', 'staging']);
       // The same command from an unbound agent that says dev is auto: the binding is what held.
       expect((await submit(WRITE, session, { context: { environment: 'dev' } })).body.tier).toBe('auto');
     });

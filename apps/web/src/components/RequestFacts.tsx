@@ -70,6 +70,7 @@ export function AgentFacts({ request }: { request: RequestView }) {
       <Fact label="agent" value={request.agent?.name ?? request.agentId} />
       <Fact label="type" value={request.agent?.type} />
       <Fact label="owner" value={request.agent?.ownerEmail ?? request.agent?.owner} />
+      <Fact label="bound to" value={request.agent?.environments?.join(', ') ?? 'any environment it states'} />
       <Fact label="session" value={request.sessionId} />
     </dl>
   );
