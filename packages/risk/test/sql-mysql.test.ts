@@ -118,6 +118,38 @@ describe('MySQL', () => {
   });
 });
 
+describe('statements node-sql-parser rejects (held-out corpus)', () => {
+  it.each([
+    ['PURGE BINARY LOGS BEFORE NOW()', 'sql.defense-evasion'],
+    ["PURGE BINARY LOGS TO 'mysql-bin.000123';", 'sql.defense-evasion'],
+    ["INSTALL PLUGIN server_audit SONAME 'server_audit.so'", 'sql.untrusted-language'],
+    ['UNINSTALL PLUGIN audit_log', 'sql.defense-evasion'],
+    ['UNINSTALL PLUGIN validate_password', 'sql.server-config'],
+    ["CREATE FUNCTION sys_exec RETURNS INT SONAME 'lib_mysqludf_sys.so'", 'sql.untrusted-language'],
+    ["RENAME USER 'app'@'%' TO 'x'@'%'", 'sql.privilege'],
+    ["SHOW CREATE USER 'root'@'localhost'", 'sql.credential-read'],
+  ])('%s is denied', (sql, rule) => {
+    expect(my(sql)).toContain(rule);
+    expect(myTier(sql)).toBe('deny');
+  });
+
+  it.each([
+    'SHOW REPLICA STATUS',
+    "SHOW VARIABLES LIKE 'max_connections'",
+    "SHOW TABLE STATUS LIKE 'orders'",
+    'SHOW GRANTS FOR CURRENT_USER()',
+    'SHOW FULL PROCESSLIST;',
+  ])('%s only displays server state', (sql) => {
+    expect(my(sql)).toEqual(['sql.read']);
+    expect(myTier(sql)).toBe('auto');
+  });
+
+  it('judges each statement after an unparsable SHOW on its own', () => {
+    expect(myTier("SHOW VARIABLES LIKE 'x'; DROP TABLE users")).toBe('multi_party');
+    expect(myTier("SHOW VARIABLES LIKE 'x'; SET GLOBAL general_log = 0")).toBe('deny');
+  });
+});
+
 describe('other node-sql-parser dialects', () => {
   const cases: Array<[SqlDialect, string, string]> = [
     ['mariadb', 'DELETE FROM users', 'multi_party'],

@@ -221,6 +221,14 @@ describe('code the analyzer cannot fully see is never auto', () => {
     expect(tier(sql)).toBe('review');
   });
 
+  it('folds EXECUTE of constant strings joined with || (held-out corpus)', () => {
+    const sql = "DO $$ BEGIN EXECUTE 'DROP TABLE ' || 'audit_log'; END $$";
+    expect(rules(sql)).toContain('sql.drop');
+    expect(rules(sql)).not.toContain('sql.dynamic-sql');
+    expect(tier(sql)).toBe('multi_party');
+    expect(tier("DO $$ BEGIN EXECUTE 'ALTER ROLE app ' || 'SUPERUSER'; END $$")).toBe('deny');
+  });
+
   it('reviews a harmless DO block', () => {
     expect(tier("DO $$ BEGIN RAISE NOTICE 'hi'; END $$")).toBe('review');
   });

@@ -1,7 +1,7 @@
 import type { Finding } from '../types.ts';
 import { basename } from './argv.ts';
 import type { Invocation, Redirect, Scope, Session, Stream, Word } from './context.ts';
-import { clip, emit, literalWord, UNKNOWN } from './context.ts';
+import { clip, emit, literalWord, UNKNOWN, wasDownloaded } from './context.ts';
 import { checkCredentialRead } from './knowledge/credentials.ts';
 import { KNOWLEDGE } from './knowledge/index.ts';
 import { isVersionOrHelp, READ_ONLY } from './knowledge/read-only.ts';
@@ -128,13 +128,15 @@ function dispatch(
   if (nameWord.glob) emit(session, 'shell.glob-command-name', nameWord.text);
   if (nameWord.obfuscated)
     emit(session, 'shell.obfuscated-command-name', `${nameWord.text} reads as ${nameWord.value}`);
-  if (/\s/.test(nameWord.value.trim()) || nameWord.value.trim() !== nameWord.value) {
+  const separators = fieldSeparators(session, nameWord);
+  if (separators.test(nameWord.value.trim()) || nameWord.value.trim() !== nameWord.value) {
     // `${IFS}` or a substitution produced several words: bash splits them before running.
-    const parts = nameWord.value.split(/\s+/).filter(Boolean);
+    const parts = nameWord.value.split(new RegExp(`${separators.source}+`)).filter(Boolean);
     if (parts.length === 0) return UNKNOWN;
     [nameWord, ...args] = [...parts.map(literalWord), ...args];
     if (!nameWord) return UNKNOWN;
   }
+  args = args.flatMap((arg) => splitFields(session, arg));
   const name = basename(nameWord.value);
   const invocation: Invocation = {
     name,
@@ -146,7 +148,7 @@ function dispatch(
     scope,
     session,
   };
-  if (nameWord.value.includes('/') && session.downloaded.has(normalizePath(nameWord.value))) {
+  if (nameWord.value.includes('/') && wasDownloaded(session, nameWord.value)) {
     emit(
       session,
       'shell.download-exec',
@@ -189,14 +191,37 @@ function dispatch(
   return output ?? wrapped?.output ?? UNKNOWN;
 }
 
+/**
+ * What splits an expanded word into several: whitespace, plus the characters of an `IFS`
+ * assigned earlier (`IFS=,; c=rm,-rf,/srv; $c` runs `rm -rf /srv`). A literal word is not split.
+ */
+function fieldSeparators(session: Session, word: Word): RegExp {
+  const ifs = word.expanded ? (session.vars.get('IFS') ?? '') : '';
+  const extra = [...ifs].filter((c) => !/\s/.test(c)).map((c) => c.replace(/[\\\]^-]/g, '\\$&'));
+  return new RegExp(`[\\s${extra.join('')}]`);
+}
+
+/** An expanded argument split on a custom `IFS`, as bash does before running the command. */
+function splitFields(session: Session, word: Word): Word[] {
+  const separators = fieldSeparators(session, word);
+  if (!word.expanded || separators.source === '[\\s]' || !separators.test(word.value)) return [word];
+  return word.value
+    .split(new RegExp(`${separators.source}+`))
+    .filter(Boolean)
+    .map((value) => ({ ...word, value }));
+}
+
 const FRAMEWORK_PROGRAMS =
   /^(python[0-9.]*|npx|pnpx|bunx|rails|rake|bundle|php|artisan|alembic|manage\.py|knex|sequelize|typeorm|prisma|django-admin|flask|mix|dotnet|npm|yarn|pnpm|flyway|liquibase|goose|migrate|dbmate|diesel|sqlx|atlas|ansible|ansible-playbook)$/;
 const FRAMEWORK_DESTRUCTIVE =
-  /(^|\s)(flush|reset_db|sqlflush|db:drop|db:reset|db:schema:load|schema:drop|migrate:fresh|migrate:reset|drop_all|dropdb|clean)(\s|$)|migrate reset|migrate (down|rollback) --all|downgrade base|database (drop|reset)|db (drop|reset)/;
+  /(^|\s)(flush|reset_db|sqlflush|db:drop|db:reset|db:schema:load|schema:drop|migrate:fresh|migrate:reset|drop_all|dropdb|clean|db:migrate:undo:all)(\s|$)|migrate[ :]reset|migrate[ :](down|rollback) --all|downgrade base|database (drop|reset)|db (drop|reset)/;
 const FRAMEWORK_MIGRATE =
   /(^|\s|:)(migrate|migration|db:migrate|db:seed|seed|runner|upgrade|loaddata|createsuperuser|db push|deploy|up|down|rollback|apply)(\s|:|$)/;
 const DESTRUCTIVE_VERB =
   /^(destroy|drop|delete|del|remove|rm|purge|wipe|flush|flushall|truncate|reset|downgrade|erase|nuke|obliterate|format|--delete|--purge|--drop|-recurse|--prefix|--force-delete|lvremove|vgremove|pvremove)$/i;
+/** The same verbs joined to their object: `purge_queue`, `delete-topic`, `force_reset`. */
+const DESTRUCTIVE_COMPOUND =
+  /^(force[_-])?(destroy|drop|delete|remove|purge|wipe|flush|truncate|reset|erase)([_-][a-z0-9]+)+$/i;
 
 /**
  * Framework tasks (Django, Rails, Prisma, Alembic…) and unfamiliar programs are judged by their
@@ -230,7 +255,10 @@ function checkFrameworkTask(inv: Invocation, known: boolean): void {
   else if (
     !known &&
     inv.argv.some(
-      (a) => DESTRUCTIVE_VERB.test(a) || /^[a-z-]+:(drop|delete|destroy|reset|purge|flush)$/.test(a),
+      (a) =>
+        DESTRUCTIVE_VERB.test(a) ||
+        DESTRUCTIVE_COMPOUND.test(a) ||
+        /^[a-z-]+:(drop|delete|destroy|reset|purge|flush)$/.test(a),
     )
   ) {
     emit(inv.session, 'shell.unknown-program.destructive', `${inv.name} ${joined}`);

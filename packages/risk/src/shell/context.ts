@@ -1,4 +1,5 @@
 import type { Finding, ParsedCommand, SqlDialect } from '../types.ts';
+import { normalizePath } from './paths.ts';
 import type { ShellRuleId } from './rule-ids.ts';
 
 /**
@@ -45,7 +46,10 @@ export interface Session {
   commands: ParsedCommand[];
   /** Static values of variables assigned earlier in the script, in execution order. */
   vars: Map<string, string>;
-  /** Files written by downloaders, so that running them later counts as download-and-execute. */
+  /**
+   * Files written by downloaders, so that running them later counts as download-and-execute;
+   * directories (a `git clone` destination) end with `/` and cover every file under them.
+   */
   downloaded: Set<string>;
   /** Functions defined earlier in the script; calling one runs its (already judged) body. */
   functions: Set<string>;
@@ -104,4 +108,13 @@ export function literalWord(value: string): Word {
     unresolved: false,
     substituted: false,
   };
+}
+
+/** Whether running `path` runs something downloaded earlier in the script (a file, or one in a clone). */
+export function wasDownloaded(session: Session, path: string): boolean {
+  const normalized = normalizePath(path);
+  if (session.downloaded.has(normalized)) return true;
+  for (const entry of session.downloaded)
+    if (entry.endsWith('/') && normalized.startsWith(entry)) return true;
+  return false;
 }

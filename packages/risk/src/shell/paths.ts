@@ -49,7 +49,8 @@ const SYSTEM_ROOTS = [
 ];
 
 const CREDENTIAL_PATTERNS: RegExp[] = [
-  /(^|\/)\.ssh\/(id_[a-z0-9_]+|[^/]*_key|identity)(\.pub)?$/,
+  // Private keys only: a `.pub` file is the public half and safe to show.
+  /(^|\/)\.ssh\/(id_[a-z0-9_]+|[^/]*_key|identity)$/,
   /(^|\/)\.ssh(\/?|\/\*)$/,
   /(^|\/)id_(rsa|dsa|ecdsa|ed25519)$/,
   /(^|\/)\.aws(\/|$)/,
@@ -98,7 +99,7 @@ const PERSISTENCE_PATTERNS: RegExp[] = [
   /^\/etc\/profile(\.d)?(\/|$)/,
   /^\/etc\/(bash\.bashrc|bashrc|zshrc|environment)$/,
   /^\/etc\/ld\.so\.preload$/,
-  /(^|\/)\.(bashrc|bash_profile|bash_login|profile|zshrc|zprofile|zshenv|zlogin|cshrc|tcshrc)$/,
+  /(^|\/)\.(bashrc|bash_profile|bash_login|bash_logout|profile|zshrc|zprofile|zshenv|zlogin|zlogout|cshrc|tcshrc|login|logout)$/,
   /(^|\/)\.config\/fish\/config\.fish$/,
   /(^|\/)\.config\/autostart(\/|$)/,
   /(^|\/)Library\/(LaunchAgents|LaunchDaemons)(\/|$)/,
@@ -106,6 +107,11 @@ const PERSISTENCE_PATTERNS: RegExp[] = [
   // core.hooksPath, core.fsmonitor and core.sshCommand in it run programs.
   /(^|\/)\.git\/config$/,
   /^\/etc\/update-motd\.d(\/|$)/,
+  // Hook directories whose entries root runs on its own: apt (Pre-/Post-Invoke), udev (RUN+=),
+  // NetworkManager dispatcher scripts.
+  /^\/etc\/apt\/apt\.conf\.d(\/|$)/,
+  /^\/(etc|lib|usr\/lib)\/udev\/rules\.d(\/|$)/,
+  /^\/etc\/NetworkManager\/dispatcher\.d(\/|$)/,
   /^\/etc\/xdg\/autostart(\/|$)/,
 ];
 
@@ -224,6 +230,110 @@ export function classifyPath(raw: string, dynamic = false): PathClass {
     return 'regenerable';
   }
   return 'project';
+}
+
+/**
+ * Representative credential files, for deciding what a glob can expand to. A glob in a path
+ * (`~/.ssh/id_*`, `~/.aws/cred*`, any user's home) is expanded by the shell before the program
+ * runs, so it reads a credential when one of these matches it.
+ */
+const CREDENTIAL_EXAMPLES = [
+  ...['id_rsa', 'id_dsa', 'id_ecdsa', 'id_ed25519', 'identity'].flatMap((k) => [
+    `~/.ssh/${k}`,
+    `/root/.ssh/${k}`,
+    `/home/user/.ssh/${k}`,
+    `/Users/user/.ssh/${k}`,
+  ]),
+  '~/.aws/credentials',
+  '/root/.aws/credentials',
+  '/home/user/.aws/credentials',
+  '~/.kube/config',
+  '~/.docker/config.json',
+  '~/.netrc',
+  '~/.pgpass',
+  '~/.my.cnf',
+  '~/.git-credentials',
+  '~/.npmrc',
+  '~/.pypirc',
+  '~/.vault-token',
+  '~/.config/gh/hosts.yml',
+  '~/.config/gcloud/application_default_credentials.json',
+  '~/.config/gcloud/credentials.db',
+  '~/.azure/accessTokens.json',
+  '/etc/shadow',
+  '/etc/gshadow',
+  '/etc/ssh/ssh_host_rsa_key',
+  '/etc/ssh/ssh_host_ed25519_key',
+  '/proc/1/environ',
+  '/run/secrets/db_password',
+  '/var/run/secrets/kubernetes.io/serviceaccount/token',
+];
+
+/**
+ * A glob pattern as a regular expression over paths, as bash expands it: `*` and `?` never
+ * cross `/` and do not match the leading `.` of a hidden name.
+ */
+function globRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] as string;
+    const segmentStart = i === 0 || glob[i - 1] === '/';
+    if (c === '*') re += `${segmentStart ? '(?!\\.)' : ''}[^/]*`;
+    else if (c === '?') re += `${segmentStart ? '(?!\\.)' : ''}[^/]`;
+    else if (c === '[') {
+      const end = glob.indexOf(']', i + 2);
+      if (end === -1) re += '\\[';
+      else {
+        re += `[${glob
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\')}]`;
+        i = end;
+      }
+    } else re += c.replace(/[.+^${}()|\\/]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+/** The credential file a glob path can expand to, if any (`cat ~/.ssh/id_*`). */
+export function credentialGlobMatch(raw: string): string | undefined {
+  if (!/[*?[]/.test(raw)) return undefined;
+  const re = globRegExp(normalizePath(raw));
+  return CREDENTIAL_EXAMPLES.find((example) => re.test(example));
+}
+
+/** File names that are credentials wherever they are found (`config` or `token` alone are not). */
+const CREDENTIAL_NAMES = [
+  'id_rsa',
+  'id_dsa',
+  'id_ecdsa',
+  'id_ed25519',
+  'credentials',
+  '.netrc',
+  '.pgpass',
+  '.my.cnf',
+  '.git-credentials',
+  '.npmrc',
+  '.pypirc',
+  '.vault-token',
+  'shadow',
+  'gshadow',
+  'application_default_credentials.json',
+  'accessTokens.json',
+  'ssh_host_rsa_key',
+  'ssh_host_ecdsa_key',
+  'ssh_host_ed25519_key',
+];
+
+/**
+ * The credential file name a `find -name` pattern can match (`id_*`, `cred*`). The pattern
+ * must start with at least two literal characters: `*.db` or `*.json` name no credential in
+ * particular and match far more than keys.
+ */
+export function credentialNameMatch(pattern: string): string | undefined {
+  if (!/^[^*?[]{2}/.test(pattern)) return undefined;
+  const re = globRegExp(pattern);
+  return CREDENTIAL_NAMES.find((name) => re.test(name));
 }
 
 /** Whether the path is one an agent should never read: keys, tokens, password stores. */

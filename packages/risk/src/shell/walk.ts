@@ -3,6 +3,7 @@ import { checkRedirect, runCommand } from './command.ts';
 import type { Redirect, Scope, Session, Stream, Word } from './context.ts';
 import { emit, literalWord, UNKNOWN } from './context.ts';
 import { checkAssignment } from './knowledge/environment.ts';
+import { classifyPath } from './paths.ts';
 import { resolveWord } from './words.ts';
 
 const SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'ksh', 'ash', 'fish']);
@@ -151,6 +152,7 @@ export class Walker {
     else {
       if (body) out = this.statement(body, scope, input);
       for (const redirect of redirects) checkRedirect(this.session, redirect, scope);
+      out = this.compoundInput(redirects) ?? out;
     }
     for (const next of continuations) {
       out = next.piped
@@ -158,6 +160,18 @@ export class Walker {
         : this.statement(next.node, scope, UNKNOWN);
     }
     return out;
+  }
+
+  /**
+   * A loop or group that reads a credential file on stdin (`while read l; do echo "$l"; done <
+   * ~/.aws/credentials`): which inner command consumes it cannot be told, so the statement as
+   * a whole reads the file, and what it prints is that secret.
+   */
+  private compoundInput(redirects: Redirect[]): Stream | undefined {
+    const input = redirects.find((r) => r.operator === '<' && classifyPath(r.target.value) === 'credential');
+    if (!input) return undefined;
+    emit(this.session, 'shell.credential.read', `a compound statement reads ${input.target.value}`);
+    return { kind: 'sensitive', what: input.target.value };
   }
 
   /** `cat <<EOF | psql`: the grammar nests the rest of the pipeline inside the heredoc redirect. */
@@ -217,7 +231,7 @@ export class Walker {
     const valueNode = node.childForFieldName('value');
     const name = nameNode?.text ?? '';
     const value = valueNode ? resolveWord(valueNode, this.session, scope, this.visitor) : literalWord('');
-    checkAssignment(this.session, name, value.value, declaration || 'assignment');
+    checkAssignment(this.session, name, value.value, declaration || 'assignment', scope);
     if (!persistent) return;
     if (value.dynamic || valueNode?.type === 'array') this.session.vars.delete(name);
     else this.session.vars.set(name, value.value);

@@ -8,6 +8,28 @@ export type SubstitutionVisitor = (node: Node, scope: Scope) => Stream;
 /** Variables whose value the analyzer treats as known without seeing an assignment. */
 const WELL_KNOWN: Record<string, string> = { HOME: '~' };
 
+/** Variables that always hold an absolute path (or a list starting with one): they start with `/`. */
+const ABSOLUTE_PATH_VARIABLES = new Set(['HOME', 'PWD', 'OLDPWD', 'PATH', 'SHELL']);
+
+const SUBSTRING = /^\$\{([A-Za-z_][A-Za-z0-9_]*):\s*(\d+)(?::\s*(\d+))?\}$/;
+
+/**
+ * `${NAME:offset:length}` when its value is knowable: from a variable assigned earlier, or the
+ * leading `/` of a path variable. Slicing characters out of `$HOME` or `$PATH` is how a filter
+ * that looks for `/etc/shadow` is evaded (`cat ${HOME:0:1}etc${HOME:0:1}shadow`).
+ */
+function substringValue(text: string, session: Session): string | undefined {
+  const m = text.match(SUBSTRING);
+  if (!m) return undefined;
+  const [, name = '', offsetText = '0', lengthText] = m;
+  const offset = Number(offsetText);
+  const length = lengthText === undefined ? undefined : Number(lengthText);
+  const known = session.vars.get(name);
+  if (known !== undefined) return known.slice(offset, length === undefined ? undefined : offset + length);
+  if (ABSOLUTE_PATH_VARIABLES.has(name) && offset === 0 && length === 1) return '/';
+  return undefined;
+}
+
 /**
  * Resolves a word node the way bash would before running the command: quotes removed,
  * escapes decoded, known variables substituted. What cannot be known is kept as source text
@@ -134,6 +156,12 @@ function appendExpansion(word: Word, node: Node, session: Session, scope: Scope,
     }
   }
   word.expanded = true;
+  const slice = plain ? undefined : substringValue(node.text, session);
+  if (slice !== undefined) {
+    word.value += slice;
+    word.obfuscated = true;
+    return;
+  }
   if (plain && name !== undefined) {
     const known = session.vars.get(name) ?? WELL_KNOWN[name];
     if (known !== undefined) {

@@ -1,6 +1,9 @@
-import { basename, firstPositionalIndex } from './argv.ts';
+import { basename, firstPositionalIndex, optionValues } from './argv.ts';
 import type { Invocation, Stream, Word } from './context.ts';
 import { emit, literalWord } from './context.ts';
+import { checkAssignment } from './knowledge/environment.ts';
+import { reparseHook } from './knowledge/hooks.ts';
+import { classifyPath } from './paths.ts';
 
 export interface Unwrapped {
   /** The inner command's words, when the wrapper runs one. */
@@ -50,12 +53,14 @@ const SUDO_VALUED = [
 ];
 
 const sudo: Unwrapper = (inv) => {
-  const interactive = inv.argv.some(
+  const index = firstPositionalIndex(inv.argv, SUDO_VALUED);
+  // Only sudo's own options: `-e` after the command name belongs to it (`sudo perl -e …`).
+  const options = index === -1 ? inv.argv : inv.argv.slice(0, index);
+  const interactive = options.some(
     (a) => /^-[a-zA-Z]*[is][a-zA-Z]*$/.test(a) || a === '--login' || a === '--shell',
   );
-  const index = firstPositionalIndex(inv.argv, SUDO_VALUED);
-  if (inv.argv.some((a) => a === '-e' || a === '--edit') || inv.name === 'sudoedit') {
-    emit(inv.session, 'shell.sudo.edit', inv.text);
+  if (options.some((a) => a === '-e' || a === '--edit') || inv.name === 'sudoedit') {
+    sudoEdit(inv, index === -1 ? [] : inv.argv.slice(index));
     return { label: inv.name, record: true };
   }
   if (index === -1) {
@@ -68,6 +73,15 @@ const sudo: Unwrapper = (inv) => {
   if (isBareShell(inv.argv.slice(index))) emit(inv.session, 'shell.privilege.root-shell', inv.text);
   return { inner: inv.args.slice(index), label: inv.name };
 };
+
+/** `sudoedit FILE`: editing sudoers, PAM or a start-up file as root is the privilege change itself. */
+function sudoEdit(inv: Invocation, files: readonly string[]): void {
+  const classes = files.map((f) => classifyPath(f));
+  if (classes.includes('privilege') || classes.includes('credential'))
+    emit(inv.session, 'shell.privilege.write', inv.text);
+  else if (classes.includes('persistence')) emit(inv.session, 'shell.persistence.write', inv.text);
+  else emit(inv.session, 'shell.sudo.edit', inv.text);
+}
 
 const SHELL_NAMES = /^(sh|bash|zsh|dash|ksh|fish|ash|csh|tcsh|su|python[0-9.]*|perl|ruby|node)$/;
 
@@ -102,7 +116,10 @@ const env: Unwrapper = (inv) => {
     if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(arg)) {
       const eq = arg.indexOf('=');
       inv.session.vars.delete(arg.slice(0, eq));
-      envAssignment(inv, arg.slice(0, eq), arg.slice(eq + 1));
+      const name = arg.slice(0, eq);
+      checkAssignment(inv.session, name, arg.slice(eq + 1), 'env', inv.scope);
+      // `env` is also how a library search path is pointed at planted libraries.
+      if (/^(LD|DYLD)_LIBRARY_PATH$/.test(name)) emit(inv.session, 'shell.env.preload', arg);
       continue;
     }
     break;
@@ -113,12 +130,6 @@ const env: Unwrapper = (inv) => {
   }
   return { inner: inv.args.slice(i), label: 'env' };
 };
-
-function envAssignment(inv: Invocation, name: string, value: string) {
-  if (/^(LD_PRELOAD|LD_LIBRARY_PATH|DYLD_INSERT_LIBRARIES|DYLD_LIBRARY_PATH)$/.test(name)) {
-    emit(inv.session, 'shell.env.preload', `${name}=${value}`);
-  }
-}
 
 const timeout: Unwrapper = (inv) => {
   const index = firstPositionalIndex(inv.argv, ['-s', '--signal', '-k', '--kill-after']);
@@ -150,31 +161,58 @@ const xargs: Unwrapper = (inv) => {
   ];
   const index = firstPositionalIndex(inv.argv, valued);
   if (index === -1) return { label: 'xargs', record: true };
-  // The arguments come from stdin: known when stdin is a literal or a find, else marked unknown.
-  const input =
-    inv.stdin.kind === 'literal'
-      ? inv.stdin.text.trim().split(/\s+/)[0]
-      : inv.stdin.kind === 'file'
-        ? inv.stdin.path
-        : undefined;
-  const placeholder: Word = input
-    ? { ...literalWord(input), dynamic: true }
-    : { ...literalWord('{xargs input}'), dynamic: true, unresolved: true };
   const replace =
     optionAfter(inv.argv, ['-I', '--replace']) ??
     inv.argv.find((a) => a.startsWith('-I') && a.length > 2)?.slice(2);
-  const inner = inv.args.slice(index).map((w) =>
-    replace && w.value.includes(replace)
-      ? {
-          ...w,
-          value: w.value.split(replace).join(placeholder.value),
-          dynamic: true,
-          unresolved: placeholder.unresolved,
-        }
-      : w,
-  );
-  return { inner: replace ? inner : [...inner, placeholder], label: 'xargs', stdin: { kind: 'unknown' } };
+  const command = inv.args.slice(index);
+  const items = xargsItems(inv, replace !== undefined);
+  if (items === undefined) {
+    const unknown: Word = { ...literalWord('{xargs input}'), dynamic: true, unresolved: true };
+    const inner = replace ? command.map((w) => substitute(w, replace, unknown)) : [...command, unknown];
+    return { inner, label: 'xargs', stdin: { kind: 'unknown' } };
+  }
+  if (!replace) {
+    // Without -I every input item is appended (in batches): `echo a / | xargs rm -rf` removes both.
+    const words = items.map((item): Word => ({ ...literalWord(item), dynamic: true }));
+    return { inner: [...command, ...words], label: 'xargs', stdin: { kind: 'unknown' } };
+  }
+  // With -I the command runs once per input line, the line in place of the placeholder.
+  const [first = '', ...others] = items;
+  for (const item of others) {
+    const words = command.map((w) => substitute(w, replace, { ...literalWord(item), dynamic: true }));
+    inv.session.run(
+      words,
+      words.map((w) => w.value).join(' '),
+      { depth: inv.scope.depth, via: [...inv.scope.via, 'xargs'] },
+      { kind: 'unknown' },
+    );
+  }
+  const inner = command.map((w) => substitute(w, replace, { ...literalWord(first), dynamic: true }));
+  return { inner, label: 'xargs', stdin: { kind: 'unknown' } };
 };
+
+/** Input items xargs builds command lines from, when the analyzer knows them (at most 20). */
+function xargsItems(inv: Invocation, lines: boolean): string[] | undefined {
+  if (optionAfter(inv.argv, ['-a', '--arg-file']) !== undefined) return undefined;
+  if (inv.stdin.kind === 'file') return [inv.stdin.path];
+  if (inv.stdin.kind !== 'literal') return undefined;
+  const text = inv.stdin.text;
+  const items = lines
+    ? text.split('\n').map((l) => l.trim())
+    : text.split(inv.argv.some((a) => a === '-0' || a === '--null') ? '\0' : /\s+/);
+  const known = items.filter((item) => item !== '');
+  return known.length > 0 ? known.slice(0, 20) : undefined;
+}
+
+function substitute(word: Word, placeholder: string, item: Word): Word {
+  if (!word.value.includes(placeholder)) return word;
+  return {
+    ...word,
+    value: word.value.split(placeholder).join(item.value),
+    dynamic: true,
+    unresolved: item.unresolved,
+  };
+}
 
 const command: Unwrapper = (inv) => {
   if (inv.argv.some((a) => a === '-v' || a === '-V'))
@@ -247,6 +285,15 @@ const ssh: Unwrapper = (inv) => {
   const label = `ssh ${host}`;
   if (inv.argv.some((a) => /^-[a-zA-Z]*[LRD]/.test(a) || a === '-w'))
     emit(inv.session, 'shell.ssh.tunnel', inv.text);
+  const backdoor = optionValues(inv.argv.slice(0, index), '-R').find(remoteAccessForward);
+  if (backdoor)
+    emit(inv.session, 'shell.net.reverse-shell', `ssh -R ${backdoor} lets ${host} reach this machine`);
+  for (const option of optionValues(inv.argv.slice(0, index), '-o')) {
+    // ProxyCommand and LocalCommand are shell commands ssh runs on this machine.
+    const m = option.match(/^(ProxyCommand|LocalCommand)[\s=]+(.*)$/is);
+    if (m && !isPlainProxy(m[2] as string))
+      reparseHook(inv.session, inv.scope, m[2] as string, `ssh -o ${m[1]}`);
+  }
   if (rest.length === 0) {
     if (inv.stdin.kind !== 'unknown') {
       interpretStdinRemote(inv, label);
@@ -269,6 +316,37 @@ const ssh: Unwrapper = (inv) => {
   inv.session.reparse(text, { depth: inv.scope.depth + 1, via: [...inv.scope.via, label] }, inv.stdin);
   return { label };
 };
+
+/**
+ * The usual proxy commands (`nc %h %p`, `ssh -W %h:%p jump`, `connect -H proxy:3128 %h %p`):
+ * one program that only relays the connection, no shell syntax, no exec option.
+ */
+function isPlainProxy(text: string): boolean {
+  const [program = '', ...args] = text.trim().split(/\s+/);
+  if (
+    !/^(nc|ncat|netcat|ssh|connect|connect-proxy|corkscrew|proxytunnel|cloudflared)$/.test(basename(program))
+  )
+    return false;
+  return (
+    !/[;&|`<>(){}$\n]/.test(text) && !args.some((a) => /^-[a-zA-Z]*[ec]$|^--(exec|sh-exec|lua-exec)/.test(a))
+  );
+}
+
+/** Local services that give a shell or a desktop: SSH, RDP, VNC. */
+const REMOTE_ACCESS_PORTS = new Set(['22', '3389', '5900']);
+
+/**
+ * A remote forward (`-R`) that opens a way back into this machine: to its SSH, RDP or VNC
+ * port, or a dynamic one (a SOCKS proxy into the local network). Forwarding a dev server
+ * (`-R 80:localhost:3000`) is an ordinary tunnel.
+ */
+function remoteAccessForward(spec: string): boolean {
+  const parts = spec.replace(/\[([^\]]*)\]/g, (_, h: string) => h.replace(/:/g, '.')).split(':');
+  if (parts.length <= 2) return /^\d+$/.test(parts[parts.length - 1] ?? '');
+  const host = parts[parts.length - 2] ?? '';
+  const port = parts[parts.length - 1] ?? '';
+  return /^(localhost|127(\.\d+){3}|0\.0\.0\.0|\.\.1|::1)$/.test(host) && REMOTE_ACCESS_PORTS.has(port);
+}
 
 function interpretStdinRemote(inv: Invocation, label: string) {
   if (inv.stdin.kind === 'literal') {
@@ -368,6 +446,51 @@ const docker: Unwrapper = (inv) => {
   };
 };
 
+const SYSTEMD_RUN_VALUED = [
+  '-u',
+  '--unit',
+  '-p',
+  '--property',
+  '--description',
+  '--slice',
+  '-E',
+  '--setenv',
+  '--uid',
+  '--gid',
+  '--nice',
+  '--working-directory',
+  '-M',
+  '--machine',
+  '-H',
+  '--host',
+  '--service-type',
+  '--on-active',
+  '--on-boot',
+  '--on-startup',
+  '--on-unit-active',
+  '--on-unit-inactive',
+  '--on-calendar',
+  '--timer-property',
+  '--path-property',
+  '--socket-property',
+];
+
+/**
+ * `systemd-run [options] CMD`: runs CMD as a transient unit. With a timer (`--on-calendar`,
+ * `--on-boot`…) or path/socket activation it is a scheduled job; without `--scope`, `--wait`
+ * or a pipe/pty it is a background service that outlives the request. The command is judged too.
+ */
+const systemdRun: Unwrapper = (inv) => {
+  const index = firstPositionalIndex(inv.argv, SYSTEMD_RUN_VALUED);
+  const options = index === -1 ? inv.argv : inv.argv.slice(0, index);
+  if (options.some((a) => /^--(on-|timer-property|path-property|socket-property)/.test(a)))
+    emit(inv.session, 'shell.persistence.cron', inv.text);
+  else if (!options.some((a) => /^(--scope|--wait|--pipe|--pty|-[a-zA-Z]*[PtG][a-zA-Z]*)$/.test(a)))
+    emit(inv.session, 'shell.service.control', inv.text);
+  if (index === -1) return { label: 'systemd-run', record: true };
+  return { inner: inv.args.slice(index), label: 'systemd-run' };
+};
+
 const find: Unwrapper = () => undefined;
 
 const SIMPLE: Record<string, readonly string[]> = {
@@ -418,6 +541,7 @@ const SPECIAL: Record<string, Unwrapper> = {
   docker,
   podman: docker,
   'docker-compose': docker,
+  'systemd-run': systemdRun,
   find,
 };
 

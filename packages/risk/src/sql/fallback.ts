@@ -73,7 +73,9 @@ export function lexicalFindings(piece: Piece, fs: FindingSet): void {
       break;
     case 'CREATE':
     case 'ALTER':
-      if (['USER', 'ROLE', 'LOGIN'].includes(second)) fs.add(RULE.privilege, `${about} manages accounts`);
+      if (has('SONAME')) fs.add(RULE.untrustedLanguage, `${about} loads a shared library into the server`);
+      else if (['USER', 'ROLE', 'LOGIN'].includes(second))
+        fs.add(RULE.privilege, `${about} manages accounts`);
       else if (second === 'SYSTEM' || second === 'SERVER') fs.add(RULE.serverConfig, `${about}`);
       else if (has('DROP')) fs.add(RULE.ddlDataLoss, `${about} drops part of a schema`);
       else fs.add(RULE.ddl, `${about} changes the schema`);
@@ -84,6 +86,27 @@ export function lexicalFindings(piece: Piece, fs: FindingSet): void {
       break;
     case 'KILL':
       fs.add(RULE.sessionKill, `${about} terminates a session or query`);
+      break;
+    case 'RENAME':
+      if (second === 'USER') fs.add(RULE.privilege, `${about} renames accounts`);
+      else fs.add(RULE.ddl, `${about} renames objects`);
+      break;
+    case 'PURGE':
+      // PURGE BINARY/MASTER LOGS deletes the server's record of changes.
+      fs.add(RULE.defenseEvasion, `${about} deletes binary logs`);
+      break;
+    case 'INSTALL':
+      fs.add(RULE.untrustedLanguage, `${about} loads a plugin (native code) into the server`);
+      break;
+    case 'UNINSTALL':
+      fs.add(
+        words.some((w) => /AUDIT/.test(w)) ? RULE.defenseEvasion : RULE.serverConfig,
+        `${about} removes a server plugin`,
+      );
+      break;
+    case 'SHOW':
+      if (second === 'CREATE' && words[2] === 'USER')
+        fs.add(RULE.credentialRead, `${about} prints the account's password hash`);
       break;
     case 'SHUTDOWN':
       fs.add(RULE.serverConfig, `${about} stops the server`);
@@ -113,4 +136,29 @@ export function lexicalFindings(piece: Piece, fs: FindingSet): void {
         fs.add(RULE.serverFileAccess, `${about} may use a server file`);
       break;
   }
+}
+
+/** Statements that only display server state in MySQL and MariaDB, whatever follows the keyword. */
+const DISPLAY_KEYWORDS = new Set(['SHOW', 'DESCRIBE', 'DESC']);
+
+/**
+ * Whether a statement the parser rejected is still known to be a read: a SHOW or DESCRIBE
+ * (node-sql-parser lacks `SHOW VARIABLES LIKE …`, `SHOW TABLE STATUS`, `SHOW REPLICA STATUS`…)
+ * that calls no function and holds no client meta-command. `SHOW CREATE USER` prints a password
+ * hash and is left to the lexical findings.
+ */
+export function isDisplayStatement(piece: Piece): boolean {
+  const words = piece.tokens.filter((t) => t.kind === 'word').map((t) => tokenText(piece, t).toUpperCase());
+  if (!DISPLAY_KEYWORDS.has(words[0] ?? '')) return false;
+  if (words[1] === 'CREATE' && words[2] === 'USER') return false;
+  return piece.tokens.every((t, i) => {
+    if (t.kind === 'backslash') return false;
+    const next = piece.tokens[i + 1];
+    return !(
+      t.kind === 'word' &&
+      next?.kind === 'punct' &&
+      tokenText(piece, next) === '(' &&
+      !/^CURRENT_USER$/i.test(tokenText(piece, t))
+    );
+  });
 }

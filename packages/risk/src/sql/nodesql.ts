@@ -6,7 +6,7 @@
 import pkg from 'node-sql-parser';
 import type { Analysis, ParsedCommand, SqlDialect } from '../types.ts';
 import { CREDENTIAL_RELATIONS, EVASION_SETTINGS, KNOWN_READ_FUNCTIONS, RISKY_FUNCTIONS } from './catalog.ts';
-import { lexicalFindings } from './fallback.ts';
+import { isDisplayStatement, lexicalFindings } from './fallback.ts';
 import { clip, FindingSet } from './findings.ts';
 import { lex } from './lexer.ts';
 import { RULE } from './rules.ts';
@@ -406,6 +406,11 @@ export function analyzeNodeSql(text: string, dialect: Exclude<SqlDialect, 'postg
       try {
         asts = astify(piece.text, dialect);
       } catch (e) {
+        if (isDisplayStatement(piece)) {
+          st.fs.add(RULE.read, `${clip(piece.text, 40)} only displays server state`);
+          push('SHOW', piece.text);
+          continue;
+        }
         const msg = errorMessage(e).split('\n')[0] ?? '';
         st.fs.add(
           RULE.parseError,

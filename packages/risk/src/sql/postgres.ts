@@ -218,6 +218,12 @@ function constString(node: unknown): string | undefined {
     return c.k === 'const' && typeof c.v === 'string' ? c.v : undefined;
   }
   if (u[0] === 'TypeCast') return constString(u[1].arg);
+  if (u[0] === 'A_Expr' && u[1].kind === 'AEXPR_OP' && strings(u[1].name).join() === '||') {
+    // `'DROP TABLE ' || 'audit_log'` is as constant as the literal it spells.
+    const left = constString(u[1].lexpr);
+    const right = constString(u[1].rexpr);
+    return left === undefined || right === undefined ? undefined : left + right;
+  }
   return undefined;
 }
 

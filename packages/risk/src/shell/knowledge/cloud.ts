@@ -1,6 +1,7 @@
-import { hasOption, optionValue, positionals } from '../argv.ts';
+import { hasOption, optionValue, optionValues, positionals } from '../argv.ts';
 import type { Invocation } from '../context.ts';
 import { emit } from '../context.ts';
+import { reparseHook } from './hooks.ts';
 import { checkWriteTarget } from './targets.ts';
 import type { Handler } from './types.ts';
 
@@ -81,7 +82,11 @@ const AWS_VALUED = [
 const AWS_EVASION =
   /^(cloudtrail:(stop-logging|delete-trail|update-trail|put-event-selectors)|guardduty:(delete-detector|disassociate-.*|update-detector)|config:(stop-configuration-recorder|delete-.*)|logs:delete-.*|securityhub:disable-.*|cloudwatch:delete-alarms|macie2:disable-.*|inspector2:disable)$/;
 const AWS_SECRETS =
-  /^(secretsmanager:get-secret-value|ssm:get-parameters?(-by-path)?|sts:get-session-token|sts:assume-role.*|sts:get-federation-token|ecr:get-login-password|ecr:get-authorization-token|iam:create-access-key|iam:create-login-profile|iam:update-login-profile|codeartifact:get-authorization-token|kms:decrypt|rds:generate-db-auth-token|eks:get-token|configure:(get|export-credentials))$/;
+  /^(secretsmanager:get-secret-value|ssm:get-parameters?(-by-path)?|sts:get-session-token|sts:assume-role.*|sts:get-federation-token|ecr:get-login-password|ecr:get-authorization-token|iam:create-access-key|iam:create-login-profile|iam:update-login-profile|codeartifact:get-authorization-token|kms:decrypt|rds:generate-db-auth-token|eks:get-token|configure:export-credentials)$/;
+/** `aws configure get KEY` prints a secret only for the credential keys; `region` or `output` is not one. */
+const AWS_SECRET_SETTING = /(secret|token|key_id|password|credential)/i;
+/** A source range meaning "anyone on the internet". */
+const WHOLE_INTERNET = /(^|[\s=,"':[])(0\.0\.0\.0\/0|::\/0|\*|Internet|Any)(?=$|[\s,"'\]}])/;
 
 const aws: Handler = (inv) => {
   const s = inv.session;
@@ -98,6 +103,8 @@ const aws: Handler = (inv) => {
   }
   if (service === 'configure') {
     if (operation === 'list' || operation === 'list-profiles') return;
+    if (operation === 'get')
+      return void (AWS_SECRET_SETTING.test(rest[0] ?? '') && emit(s, 'shell.cloud.credentials', detail));
     return void emit(s, 'shell.cloud.write', detail);
   }
   if (service === 'sts') return;
@@ -112,11 +119,14 @@ const aws: Handler = (inv) => {
     return void emit(s, 'shell.cloud.iam', detail);
   }
   if (
-    /^(put|attach|detach|set|add|remove)-.*(policy|permission|grant)/.test(operation) ||
+    /^(put|attach|detach|set|add|remove)-.*(policy|permission|grant|acl)$/.test(operation) ||
     /^(create|revoke)-grant$/.test(operation)
   ) {
+    // Resource policies and ACLs decide who may read the data (`put-bucket-acl --acl public-read`).
     return void emit(s, 'shell.cloud.iam', detail);
   }
+  if (/^authorize-security-group-ingress$/.test(operation) && WHOLE_INTERNET.test(inv.argv.join(' ')))
+    return void emit(s, 'shell.cloud.expose-public', detail);
   if (
     /^(describe|list|get|head|lookup|search|batch-get|scan|query|estimate|validate|wait|filter|select|test|tail)(-|$)/.test(
       operation,
@@ -139,10 +149,30 @@ const aws: Handler = (inv) => {
     (service === 'ssm' && operation === 'send-command') ||
     (service === 'ecs' && operation === 'execute-command')
   ) {
-    return void emit(s, 'shell.remote-code.cloud-exec', detail);
+    emit(s, 'shell.remote-code.cloud-exec', detail);
+    for (const command of remoteCommands(inv))
+      reparseHook(s, inv.scope, command, `aws ${service} ${operation}`);
+    return;
   }
   emit(s, 'shell.cloud.write', detail);
 };
+
+/**
+ * The shell commands an SSM or ECS exec request carries: `--parameters commands=["a","b"]`, its
+ * JSON form, or `--command "…"`. They run on the instances and are judged like `ssh host '…'`.
+ */
+function remoteCommands(inv: Invocation): string[] {
+  const direct = optionValue(inv.argv, '--command');
+  if (direct !== undefined) return [direct];
+  const parameters = optionValue(inv.argv, '--parameters') ?? '';
+  const list = parameters.match(/commands"?\s*[=:]\s*\[(.*)\]/s);
+  if (list)
+    return [...(list[1] as string).matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) =>
+      (m[1] as string).replace(/\\(.)/g, '$1'),
+    );
+  const shorthand = parameters.match(/^commands=(.*)$/s);
+  return shorthand ? (shorthand[1] as string).split(',') : [];
+}
 
 function s3(inv: Invocation, operation: string, rest: string[], detail: string) {
   const s = inv.session;
@@ -213,6 +243,11 @@ const gcloud: Handler = (inv) => {
   }
   if (/logging sinks delete|logging logs delete|scc .*(delete|disable)/.test(joined))
     return void emit(s, 'shell.cloud.defense-evasion', detail);
+  if (
+    /firewall-rules (create|update)/.test(joined) &&
+    optionValues(inv.argv, '--source-ranges').some((r) => WHOLE_INTERNET.test(r))
+  )
+    return void emit(s, 'shell.cloud.expose-public', detail);
   if (words.includes('ssh') && hasOption(inv.argv, '--command')) {
     const command = optionValue(inv.argv, '--command') ?? '';
     emit(s, 'shell.ssh.remote', detail);
@@ -241,14 +276,33 @@ const gcloud: Handler = (inv) => {
 };
 
 const gsutil: Handler = (inv) => {
-  const [verb = ''] = positionals(inv.argv, ['-o', '-h', '-u']);
+  const [verb = '', ...rest] = positionals(inv.argv, ['-o', '-h', '-u']);
   const detail = `gsutil ${inv.argv.join(' ')}`;
   if (/^(ls|cat|stat|du|hash|version|help)$/.test(verb)) return;
   if (/^(rm|rb)$/.test(verb) || (verb === 'rsync' && inv.argv.includes('-d')))
     return void emit(inv.session, 'shell.cloud.delete', detail);
   if (verb === 'iam' || verb === 'acl') return void emit(inv.session, 'shell.cloud.iam', detail);
+  if (verb === 'cp' || verb === 'rsync') return void cloudCopy(inv, rest, detail);
   emit(inv.session, 'shell.cloud.write', detail);
 };
+
+/** `gsutil cp SRC… DST`: from a bucket to a local path is a download, the other way an upload. */
+function cloudCopy(inv: Invocation, operands: string[], detail: string) {
+  const destination = operands[operands.length - 1] ?? '';
+  const sources = operands.slice(0, -1);
+  const remote = (p: string) => /^gs:\/\//.test(p);
+  if (sources.length === 0 || remote(destination)) {
+    emit(
+      inv.session,
+      sources.some(remote) || sources.length === 0 ? 'shell.cloud.write' : 'shell.cloud.upload',
+      detail,
+    );
+    return;
+  }
+  if (sources.some((p) => !remote(p))) emit(inv.session, 'shell.cloud.write', detail);
+  emit(inv.session, 'shell.net.download', detail);
+  if (destination !== '-') checkWriteTarget(inv.session, destination, false, `gsutil into ${destination}`);
+}
 
 const AZ_VALUED = [
   '-g',
@@ -294,13 +348,37 @@ const az: Handler = (inv) => {
     !words.some((w) => w === 'delete' || w === 'set')
   )
     return;
-  if (words.includes('run-command') || words.includes('invoke'))
-    return void emit(s, 'shell.remote-code.cloud-exec', detail);
+  if (words.includes('run-command') || words.includes('invoke')) {
+    emit(s, 'shell.remote-code.cloud-exec', detail);
+    for (const script of azScripts(inv.argv)) reparseHook(s, inv.scope, script, 'az run-command');
+    return;
+  }
+  if (
+    /network nsg rule (create|update)/.test(joined) &&
+    !/^deny$/i.test(optionValue(inv.argv, '--access') ?? '') &&
+    azListValues(inv.argv, '--source-address-prefixes').some((p) => WHOLE_INTERNET.test(p))
+  )
+    return void emit(s, 'shell.cloud.expose-public', detail);
   if (words.some((w) => /^(delete|purge|remove|deallocate|rm)$/.test(w)))
     return void emit(s, 'shell.cloud.delete', detail);
   if (words.length === 0 || words[0] === 'login' || words[0] === 'logout') return;
   emit(s, 'shell.cloud.write', detail);
 };
+
+/** az list options take several values: `--scripts 'a' 'b'` runs both. */
+function azListValues(argv: readonly string[], name: string): string[] {
+  const start = argv.indexOf(name);
+  if (start === -1) return optionValues(argv, name);
+  const out: string[] = [];
+  for (let i = start + 1; i < argv.length && !(argv[i] as string).startsWith('--'); i++)
+    out.push(argv[i] as string);
+  return out;
+}
+
+/** The shell scripts of `az vm run-command invoke --scripts …` (inline ones; `@file` is not shown). */
+function azScripts(argv: readonly string[]): string[] {
+  return azListValues(argv, '--scripts').filter((script) => !script.startsWith('@'));
+}
 
 const pulumi: Handler = (inv) => {
   const [verb = '', sub] = positionals(inv.argv, ['-s', '--stack', '-C', '--cwd']);

@@ -41,6 +41,12 @@ const KUBE_VALUED = [
   '--request-timeout',
   '-L',
   '--label-columns',
+  '--overrides',
+  '--profile',
+  '--target',
+  '--restart',
+  '--env',
+  '--port',
 ];
 const PROD = /(^|[-_.:/])(prod|production|prd|live)([-_.:/]|$)/i;
 const KUBE_READ = new Set([
@@ -149,22 +155,38 @@ const kubectl: Handler = (inv) => {
       if (rest[0] === 'status' || rest[0] === 'history') return;
       emit(s, 'shell.kube.write', detail);
       return;
-    case 'exec':
-    case 'attach':
     case 'debug':
+      if (hostAccess(inv, rest)) emit(s, 'shell.privilege.escalate', `${detail} (host namespaces)`);
       // The command run inside the pod is judged on its own (see the kubectl wrapper).
       if (inv.argv.includes('--')) return;
       emit(s, 'shell.kube.write', detail);
       return;
+    case 'exec':
+    case 'attach':
+      if (inv.argv.includes('--')) return;
+      emit(s, 'shell.kube.write', detail);
+      return;
     case 'run':
+      if (privilegedPod(inv)) emit(s, 'shell.docker.privileged', detail);
+      emit(s, 'shell.kube.write', detail);
+      return;
     case 'cp':
     case 'port-forward':
     case 'proxy':
       emit(s, 'shell.kube.write', detail);
       return;
+    case 'taint':
+      // NoExecute evicts the pods already running there; removing a taint (`…-`) does not.
+      if (rest.some((t) => /:NoExecute$/.test(t))) emit(s, 'shell.kube.drain', detail);
+      else emit(s, 'shell.kube.write', detail);
+      return;
+    case 'patch':
+      if (scalesToZero(optionValue(inv.argv, '-p', '--patch') ?? ''))
+        emit(s, 'shell.kube.scale-zero', detail);
+      else emit(s, 'shell.kube.write', detail);
+      return;
     case 'cordon':
     case 'uncordon':
-    case 'taint':
       emit(s, 'shell.kube.write', detail);
       return;
     default:
@@ -172,6 +194,27 @@ const kubectl: Handler = (inv) => {
       emit(s, 'shell.kube.write', detail);
   }
 };
+
+/** A patch that sets `replicas` to 0 (JSON or YAML): an outage, like `kubectl scale --replicas=0`. */
+function scalesToZero(patch: string): boolean {
+  return /(^|[{,\s"'])replicas["']?\s*:\s*["']?0(?![\d.])/.test(patch);
+}
+
+/**
+ * A pod spec with host privileges: `--privileged`, or overrides that set `privileged`, host
+ * namespaces or host paths. Such a pod is root on its node.
+ */
+function privilegedPod(inv: Invocation): boolean {
+  if (inv.argv.some((a) => a === '--privileged' || a === '--privileged=true')) return true;
+  const overrides = optionValue(inv.argv, '--overrides') ?? '';
+  return /"(privileged|hostPID|hostNetwork|hostIPC)"\s*:\s*true|"hostPath"\s*:/.test(overrides);
+}
+
+/** `kubectl debug node/x` runs in the node's namespaces with its root file system at /host. */
+function hostAccess(inv: Invocation, rest: string[]): boolean {
+  const profile = optionValue(inv.argv, '--profile');
+  return rest.some((r) => /^(node|nodes|no)\//.test(r)) || profile === 'sysadmin';
+}
 
 const helm: Handler = (inv) => {
   const s = inv.session;

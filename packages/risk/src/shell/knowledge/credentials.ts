@@ -1,6 +1,6 @@
 import type { Invocation, Stream } from '../context.ts';
 import { emit } from '../context.ts';
-import { classifyPath } from '../paths.ts';
+import { classifyPath, credentialGlobMatch } from '../paths.ts';
 
 /** Programs that name a key or secret file without reading it out (using a key is not stealing it). */
 const USES_WITHOUT_READING = new Set([
@@ -47,7 +47,49 @@ const USES_WITHOUT_READING = new Set([
   'cp',
 ]);
 
-const SECRET_NAME = /(SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|ACCESS_KEY|PRIVATE_KEY|CREDENTIAL|AUTH)/i;
+/**
+ * Variable names that hold secrets: the obvious words, and connection strings, which carry the
+ * password inside the URL (`DATABASE_URL=postgres://app:pw@db/app`).
+ */
+const SECRET_NAME =
+  /(SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|ACCESS_KEY|PRIVATE_KEY|CREDENTIAL|AUTH|(DATABASE|DB|POSTGRES(QL)?|PG|MYSQL|MONGO(DB)?|REDIS|AMQP|RABBITMQ|BROKER|SENTRY)_?(URL|URI|DSN)$|_DSN$)/i;
+
+/**
+ * Variables that cloud CLIs, registries and CI read credentials from, as `env` prints them.
+ * A filter that keeps one of these lines (`printenv | grep AWS_`, `env | grep -i gh`) collects
+ * that credential; one that keeps `AWS_REGION=` only does not.
+ */
+const SECRET_VARIABLE_LINES = [
+  'AWS_SECRET_ACCESS_KEY=',
+  'AWS_SESSION_TOKEN=',
+  'AZURE_CLIENT_SECRET=',
+  'ARM_CLIENT_SECRET=',
+  'GOOGLE_APPLICATION_CREDENTIALS=',
+  'GITHUB_TOKEN=',
+  'GH_TOKEN=',
+  'GITLAB_TOKEN=',
+  'NPM_TOKEN=',
+  'TWINE_PASSWORD=',
+  'DOCKER_PASSWORD=',
+  'HEROKU_API_KEY=',
+  'VAULT_TOKEN=',
+  'OPENAI_API_KEY=',
+  'ANTHROPIC_API_KEY=',
+  'SLACK_TOKEN=',
+  'STRIPE_SECRET_KEY=',
+  'DATABASE_URL=',
+];
+
+/** Whether a grep pattern keeps the line of a well-known secret variable. */
+function keepsSecretVariable(pattern: string): boolean {
+  let re: RegExp;
+  try {
+    re = new RegExp(pattern, 'i');
+  } catch {
+    return SECRET_VARIABLE_LINES.some((line) => line.toLowerCase().includes(pattern.toLowerCase()));
+  }
+  return pattern !== '' && SECRET_VARIABLE_LINES.some((line) => re.test(line));
+}
 
 /** Programs that print files in full: a `.env` shown this way is a secret leak, used elsewhere it is not. */
 const DISPLAY = new Set([
@@ -82,7 +124,7 @@ export function checkCredentialRead(inv: Invocation): Stream | undefined {
   let found: string | undefined;
   for (const word of inv.args) {
     for (const candidate of pathCandidates(word.value)) {
-      const cls = classifyPath(candidate);
+      const cls = credentialGlobMatch(candidate) ? 'credential' : classifyPath(candidate);
       const isEnvFile = /(^|\/)\.env(\.(?!example$|sample$|template$|dist$|defaults$)[a-z]+)?$/.test(
         candidate,
       );
@@ -116,6 +158,9 @@ function secretVariable(inv: Invocation): string | undefined {
     const pattern = inv.argv.find((a) => !a.startsWith('-')) ?? '';
     const secretPattern =
       SECRET_NAME.test(pattern) ||
+      (inv.stdin.kind === 'sensitive' &&
+        inv.stdin.what === 'environment variables' &&
+        keepsSecretVariable(pattern)) ||
       /key|pass|secret|token|authorization|cookie|BEGIN .*PRIVATE|AKIA/i.test(pattern);
     if (secretPattern && inv.stdin.kind === 'sensitive') return `secrets from ${inv.stdin.what}`;
     const wide = inv.argv

@@ -2,6 +2,7 @@ import type { SqlDialect } from '../../types.ts';
 import { optionValue, optionValues, positionals } from '../argv.ts';
 import type { Invocation } from '../context.ts';
 import { emit } from '../context.ts';
+import { classifyPath } from '../paths.ts';
 import { judgeScriptSource, nested } from './stdin.ts';
 import type { Handler } from './types.ts';
 
@@ -21,6 +22,11 @@ export function handOffSql(inv: Invocation, text: string, dialect: SqlDialect, l
     if (shell) {
       emit(inv.session, 'shell.sql.client-shell', `${label}: ${trimmed}`);
       inv.session.reparse(shell[1] ?? '', nested(inv, `${label} shell escape`), { kind: 'unknown' });
+      continue;
+    }
+    if (/^\\copy\s.*\bto\s+(?!stdout\b|pstdout\b)/i.test(trimmed)) {
+      // `\copy t to 'file'` writes the table to a file on this machine: an export, like pg_dump.
+      emit(inv.session, 'shell.db.dump', `${label}: ${trimmed}`);
       continue;
     }
     if (/^\\(i|ir|include)\s/.test(trimmed) || /^source\s/i.test(trimmed) || /^\.read\s/.test(trimmed)) {
@@ -139,11 +145,29 @@ const redis: Handler = (inv) => {
   if (REDIS_FLUSH.test(command)) emit(inv.session, 'shell.db.flush', detail);
   else if (REDIS_ADMIN.test(command)) {
     if (/^config$/i.test(command) && /^get$/i.test(operands[1] ?? '')) return;
+    if (/^config$/i.test(command) && redisWritesPersistence(operands.slice(1)))
+      return void emit(inv.session, 'shell.persistence.write', `${detail} (the next SAVE writes there)`);
     emit(inv.session, 'shell.db.admin', detail);
   } else if (/^(del|unlink)$/i.test(command) && operands.some((o) => o === '{xargs input}'))
     emit(inv.session, 'shell.db.flush', `${detail} (every key listed on stdin)`);
   else if (!REDIS_READ.test(command)) emit(inv.session, 'shell.db.write', detail);
 };
+
+/**
+ * `CONFIG SET dir /var/spool/cron` or `CONFIG SET dbfilename authorized_keys`: the next SAVE
+ * writes the database file where cron or sshd reads it, the classic way into a host via redis.
+ */
+function redisWritesPersistence(args: string[]): boolean {
+  const [verb = '', key = '', value = ''] = args;
+  if (!/^set$/i.test(verb)) return false;
+  if (/^dir$/i.test(key)) return ['persistence', 'privilege', 'credential'].includes(classifyPath(value));
+  if (/^dbfilename$/i.test(key))
+    return (
+      ['persistence', 'privilege'].includes(classifyPath(value)) ||
+      /authorized_keys|crontab|\.(bashrc|profile)$|\.so$/.test(value)
+    );
+  return false;
+}
 
 const MONGO_DROP =
   /dropDatabase\s*\(|\.drop\s*\(|deleteMany\s*\(\s*\{\s*\}|remove\s*\(\s*\{\s*\}|dropUser|dropAllUsers|dropIndexes/;

@@ -1,8 +1,9 @@
-import { hasFlag, optionValue, positionals } from '../argv.ts';
+import { hasFlag, optionValue, optionValues, positionals } from '../argv.ts';
 import type { Invocation, Stream, Word } from '../context.ts';
 import { emit, literalWord } from '../context.ts';
-import { classifyPath } from '../paths.ts';
+import { classifyPath, credentialNameMatch } from '../paths.ts';
 import { decodeAnsiC } from '../words.ts';
+import { commandHook, reparseHook } from './hooks.ts';
 import { checkWriteTarget } from './targets.ts';
 import type { Handler } from './types.ts';
 
@@ -116,6 +117,18 @@ const format: Handler = (inv) => {
 const SETUID_SYMBOLIC = /^[ugoa]*[+=][rwxXt]*s/;
 const SETUID_NUMERIC = /^[2-7][0-7]{3}$/;
 
+function isSetuidMode(mode: string): boolean {
+  return mode.split(',').some((m) => SETUID_SYMBOLIC.test(m)) || SETUID_NUMERIC.test(mode);
+}
+
+/** `install -m 4755 /bin/bash /tmp/x` copies and sets the mode in one step. */
+const install: Handler = (inv) => {
+  const mode = optionValue(inv.argv, '-m', '--mode');
+  if (mode !== undefined && isSetuidMode(mode))
+    emit(inv.session, 'shell.privilege.setuid', `install -m ${mode} ${inv.argv.join(' ')}`);
+  return cp(inv);
+};
+
 const chmod: Handler = (inv) => {
   const recursive = hasFlag(inv.argv, 'R', ['--recursive']);
   const operands = operandWords(inv, ['--reference']);
@@ -125,7 +138,7 @@ const chmod: Handler = (inv) => {
   );
   const mode = operands[0]?.value ?? modeWord?.value ?? '';
   const targets = operands[0]?.value === mode ? operands.slice(1) : operands;
-  if (mode.split(',').some((m) => SETUID_SYMBOLIC.test(m)) || SETUID_NUMERIC.test(mode)) {
+  if (isSetuidMode(mode)) {
     emit(inv.session, 'shell.privilege.setuid', `chmod ${mode} ${targets.map((t) => t.value).join(' ')}`);
   }
   permissionTargets(inv, targets, recursive, 'chmod');
@@ -249,6 +262,7 @@ const tar: Handler = (inv) => {
     )
   ) {
     emit(inv.session, 'shell.exec-option', `tar ${inv.argv.join(' ')}`);
+    for (const text of tarCommands(inv.argv)) reparseHook(inv.session, inv.scope, text, 'tar');
   }
   const extract = /^-?[a-zA-Z]*x/.test(first) || inv.argv.includes('--extract') || inv.argv.includes('-x');
   if (extract) {
@@ -259,6 +273,21 @@ const tar: Handler = (inv) => {
   const file =
     optionValue(inv.argv, '-f', '--file') ?? (/^-?[a-zA-Z]*f$/.test(first) ? inv.argv[1] : undefined);
   return create && (file === undefined || file === '-') ? { kind: 'file', path: 'archive' } : undefined;
+};
+
+/** The shell commands tar's options run: `--to-command`, `--checkpoint-action=exec=`, `-I`. */
+function tarCommands(argv: readonly string[]): string[] {
+  const actions = optionValues(argv, '--checkpoint-action')
+    .filter((a) => a.startsWith('exec='))
+    .map((a) => a.slice(5));
+  return [...optionValues(argv, '--to-command', '--use-compress-program', '-I'), ...actions];
+}
+
+/** zip tests archives with a command of the caller's choosing (`-TT`, `--unzip-command`). */
+const zip: Handler = (inv) => {
+  emit(inv.session, 'shell.write.file', `zip ${inv.argv.join(' ')}`);
+  for (const text of optionValues(inv.argv, '-TT', '--unzip-command'))
+    commandHook(inv.session, inv.scope, text, 'zip -TT', /^unzip$/);
 };
 
 const unzip: Handler = (inv) => {
@@ -355,8 +384,15 @@ const tr: Handler = (inv) => {
   return inv.stdin.kind === 'literal' ? { kind: 'unknown' } : undefined;
 };
 
+/**
+ * Filters and compressors pass on what they read: a download stays a download, secrets stay
+ * secrets, and local data stays local data (`mysqldump | gzip | nc host` still ships the dump).
+ */
 function passthrough(inv: Invocation): Stream | undefined {
-  return inv.stdin.kind === 'remote' || inv.stdin.kind === 'sensitive' || inv.stdin.kind === 'decoded'
+  return inv.stdin.kind === 'remote' ||
+    inv.stdin.kind === 'sensitive' ||
+    inv.stdin.kind === 'decoded' ||
+    inv.stdin.kind === 'file'
     ? inv.stdin
     : undefined;
 }
@@ -415,16 +451,8 @@ const find: Handler = (inv) => {
   const found = `${(roots[0]?.value ?? '.').replace(/\/$/, '')}/${nameIndex === -1 ? '{}' : (inv.argv[nameIndex + 1] ?? '{}')}`;
   for (; i < inv.args.length; i++) {
     const arg = (inv.args[i] as Word).value;
-    if ((arg === '-name' || arg === '-iname' || arg === '-path') && wide) {
-      const pattern = inv.args[i + 1]?.value ?? '';
-      if (
-        /id_(rsa|dsa|ecdsa|ed25519)|\.pem|\.key\b|credentials|\.env\b|\.netrc|\.pgpass|shadow|\.kube|\.aws|wallet|\.p12|authorized_keys/.test(
-          pattern,
-        )
-      ) {
-        emit(inv.session, 'shell.credential.read', `find hunts for ${pattern}`);
-      }
-    }
+    if ((arg === '-name' || arg === '-iname' || arg === '-path') && wide)
+      huntsCredentials(inv, inv.args[i + 1]?.value ?? '');
     if (FIND_VALUED.includes(arg)) {
       if (arg === '-fprint' || arg === '-fprintf' || arg === '-fls') {
         const target = inv.args[i + 1];
@@ -433,16 +461,6 @@ const find: Handler = (inv) => {
       }
       i++;
       continue;
-    }
-    if ((arg === '-name' || arg === '-iname' || arg === '-path') && wide) {
-      const pattern = inv.args[i + 1]?.value ?? '';
-      if (
-        /id_(rsa|dsa|ecdsa|ed25519)|\.pem|\.key\b|credentials|\.env\b|\.netrc|\.pgpass|shadow|\.kube|\.aws|wallet|\.p12|authorized_keys/.test(
-          pattern,
-        )
-      ) {
-        emit(inv.session, 'shell.credential.read', `find hunts for ${pattern}`);
-      }
     }
     if (arg === '-delete') {
       for (const root of roots) {
@@ -495,6 +513,19 @@ const find: Handler = (inv) => {
   }
   return { kind: 'file', path: found };
 };
+
+const CREDENTIAL_NAMES =
+  /id_(rsa|dsa|ecdsa|ed25519)|\.pem|\.key\b|credentials|\.env\b|\.netrc|\.pgpass|shadow|\.kube|\.aws|wallet|\.p12|authorized_keys/;
+
+/**
+ * `find / -name id_rsa`, `find ~ -name 'id_*'`: searching the host or a home directory for key
+ * and credential file names is credential hunting (the pattern is a glob over file names).
+ */
+function huntsCredentials(inv: Invocation, pattern: string): void {
+  const base = pattern.slice(pattern.lastIndexOf('/') + 1);
+  if (CREDENTIAL_NAMES.test(pattern) || credentialNameMatch(base) !== undefined)
+    emit(inv.session, 'shell.credential.read', `find hunts for ${pattern}`);
+}
 
 /** The search is narrowed by exactly one `-name` and nothing that could widen it (`-o`, `!`). */
 function onlyNames(argv: string[]): boolean {
@@ -550,7 +581,7 @@ export const FILE_HANDLERS: Record<string, Handler> = {
   truncate,
   mv,
   cp,
-  install: cp,
+  install,
   ln,
   tee,
   touch: create,
@@ -559,7 +590,7 @@ export const FILE_HANDLERS: Record<string, Handler> = {
   gsed: sed,
   tar,
   unzip,
-  zip: (inv) => void emit(inv.session, 'shell.write.file', `zip ${inv.argv.join(' ')}`),
+  zip,
   patch: (inv) => void emit(inv.session, 'shell.write.file', `patch ${inv.argv.join(' ')}`),
   '7z': (inv) => {
     if (inv.argv[0] === 'x' || inv.argv[0] === 'e') unzip(inv);

@@ -1,6 +1,8 @@
 import { hasFlag, positionals } from '../argv.ts';
 import type { Invocation } from '../context.ts';
 import { emit } from '../context.ts';
+import { normalizePath } from '../paths.ts';
+import { reparseHook } from './hooks.ts';
 import type { Handler } from './types.ts';
 
 const GLOBAL_VALUED = ['-C', '-c', '--git-dir', '--work-tree', '--namespace', '--exec-path', '--config-env'];
@@ -56,8 +58,12 @@ const git: Handler = (inv) => {
   const s = inv.session;
   for (let i = 0; i < inv.argv.length; i++) {
     if (inv.argv[i] === '-c' || inv.argv[i]?.startsWith('--config-env')) {
-      const setting = (inv.argv[i + 1] ?? '').split('=')[0] ?? '';
-      if (EXEC_CONFIG.test(setting)) emit(s, 'shell.exec-option', `git -c ${inv.argv[i + 1]}`);
+      const [setting = '', ...value] = (inv.argv[i + 1] ?? '').split('=');
+      if (EXEC_CONFIG.test(setting)) {
+        emit(s, 'shell.exec-option', `git -c ${inv.argv[i + 1]}`);
+        const command = configCommand(setting, value.join('='));
+        if (command !== undefined) reparseHook(s, inv.scope, command, `git -c ${setting}`);
+      }
     }
   }
   const args = positionals(inv.argv, GLOBAL_VALUED);
@@ -170,6 +176,7 @@ const git: Handler = (inv) => {
       return;
     case 'clone':
       emit(s, 'shell.git.clone', `git clone ${rest.join(' ')}`);
+      markCloned(inv, rest);
       return;
     case 'credential':
     case 'credential-store':
@@ -185,6 +192,55 @@ const git: Handler = (inv) => {
       emit(s, 'shell.git.write', `git ${sub}`);
   }
 };
+
+const CLONE_VALUED = [
+  '-b',
+  '--branch',
+  '--depth',
+  '-o',
+  '--origin',
+  '-c',
+  '--config',
+  '--reference',
+  '--reference-if-able',
+  '--separate-git-dir',
+  '--filter',
+  '-j',
+  '--jobs',
+  '--template',
+  '--shallow-since',
+  '--shallow-exclude',
+  '-u',
+  '--upload-pack',
+];
+
+/** Settings whose value git runs as a shell command (an alias or helper only with a leading `!`). */
+const COMMAND_CONFIG =
+  /^(core\.(sshcommand|pager|editor|fsmonitor|askpass|gitproxy)|sequence\.editor|diff\.external|gpg\.program|uploadpack\.packobjectshook|.*\.textconv|filter\..*\.(clean|smudge|process)|merge\..*\.driver)$/i;
+
+/** The shell text a `git -c key=value` setting runs, if it runs one. */
+function configCommand(key: string, value: string): string | undefined {
+  if (/^(alias\..*|credential\.helper)$/i.test(key))
+    return value.startsWith('!') ? value.slice(1) : undefined;
+  if (/^core\.fsmonitor$/i.test(key) && /^(true|false)$/i.test(value)) return undefined;
+  return COMMAND_CONFIG.test(key) ? value : undefined;
+}
+
+/**
+ * Remembers where a clone lands (`git clone URL [DIR]`), so that running a script from it later
+ * in the same input counts as download-and-execute, like `curl -o x.sh … && sh x.sh`.
+ */
+function markCloned(inv: Invocation, rest: string[]) {
+  const [url = '', dir] = positionals(rest, CLONE_VALUED);
+  const target =
+    dir ??
+    url
+      .replace(/\/+$/, '')
+      .split(/[/:]/)
+      .pop()
+      ?.replace(/\.git$/, '');
+  if (target) inv.session.downloaded.add(`${normalizePath(target)}/`);
+}
 
 function push(inv: Invocation, rest: string[], positional: string[]) {
   const s = inv.session;

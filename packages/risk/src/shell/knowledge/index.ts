@@ -2,6 +2,7 @@ import { CLOUD_HANDLERS } from './cloud.ts';
 import { CLUSTER_HANDLERS } from './cluster.ts';
 import { CONTAINER_HANDLERS } from './containers.ts';
 import { DATABASE_HANDLERS } from './databases.ts';
+import { ESCAPE_HANDLERS } from './escapes.ts';
 import { FILE_HANDLERS } from './files.ts';
 import { GIT_HANDLERS } from './git.ts';
 import { interpreterHandlers } from './interpreters.ts';
@@ -42,4 +43,5 @@ export const KNOWLEDGE: ReadonlyMap<string, Handler> = merge(
   PACKAGE_HANDLERS,
   DATABASE_HANDLERS,
   interpreterHandlers(),
+  ESCAPE_HANDLERS,
 );

@@ -1,6 +1,6 @@
-import type { Invocation, Word } from '../context.ts';
-import { emit, literalWord } from '../context.ts';
-import { classifyPath, normalizePath } from '../paths.ts';
+import type { Invocation, Scope, Word } from '../context.ts';
+import { emit, literalWord, wasDownloaded } from '../context.ts';
+import { classifyPath } from '../paths.ts';
 import { deleteTarget } from './files.ts';
 import { PACKAGE_HANDLERS } from './packages.ts';
 import { judgeScriptSource, nested } from './stdin.ts';
@@ -53,11 +53,29 @@ const shell: Handler = (inv) => {
     () =>
       emit(
         inv.session,
-        interactive ? 'shell.interactive-shell' : 'shell.stdin-script-unknown',
+        runsAsOtherUser(inv.scope)
+          ? 'shell.privilege.root-shell'
+          : interactive
+            ? 'shell.interactive-shell'
+            : 'shell.stdin-script-unknown',
         `${inv.name} ${inv.argv.join(' ')}`.trim(),
       ),
   );
 };
+
+/** Wrappers that run the rest as root or another user. */
+const AS_OTHER_USER = /^(sudo|doas|pkexec|runuser|su -c)$/;
+/** Wrappers after which the command runs on another machine or in a container. */
+const ELSEWHERE = /^(ssh |docker |podman |docker-compose |kubectl |oc |gcloud compute ssh)/;
+
+/**
+ * Whether a shell started here runs as another user: `sudo env /bin/sh`, `sudo find . -exec
+ * /bin/sh \;`, `sudo awk 'BEGIN{system("/bin/sh")}'` are all `sudo bash` by another route.
+ */
+export function runsAsOtherUser(scope: Scope): boolean {
+  const privileged = scope.via.findLastIndex((label) => AS_OTHER_USER.test(label));
+  return privileged !== -1 && !scope.via.slice(privileged + 1).some((label) => ELSEWHERE.test(label));
+}
 
 /** Runs shell text held in one word (`bash -c WORD`, `eval WORD…`). */
 function runScriptWord(inv: Invocation, word: Word, label: string) {
@@ -232,7 +250,7 @@ function runCodeFile(inv: Invocation, word: Word) {
       () => undefined,
       () => undefined,
     );
-  if (inv.session.downloaded.has(normalizePath(word.value))) {
+  if (wasDownloaded(inv.session, word.value)) {
     return void emit(
       inv.session,
       'shell.download-exec',
@@ -249,10 +267,18 @@ const awk: Handler = (inv) => {
   const program = inv.argv.find(
     (a, i) => !a.startsWith('-') && !['-F', '-v'].includes(inv.argv[i - 1] ?? ''),
   );
+  // gawk opens network connections through special file names, like bash's /dev/tcp.
+  if (program && /["']\/inet[46]?\/(tcp|udp)\//.test(program))
+    emit(inv.session, 'shell.net.dev-tcp', `${inv.name} opens a network connection (/inet/…)`);
   if (program && /\bsystem\s*\(|\|\s*getline|print[^;}]*\|\s*"/.test(program))
     analyzeCode(inv, program, 'awk');
   if (program && /print[^;}]*>\s*"/.test(program)) emit(inv.session, 'shell.write.file', `awk writes a file`);
 };
+
+/** PowerShell names are case-insensitive: `iwr … | iex`, `IEX (New-Object Net.WebClient).DownloadString(…)`. */
+const POWERSHELL_DOWNLOAD =
+  /\b(iwr|irm|invoke-webrequest|invoke-restmethod|start-bitstransfer)\b|downloadstring|downloadfile|net\.webclient/i;
+const POWERSHELL_EXECUTE = /\b(iex|invoke-expression|invoke-command)\b/i;
 
 const SHELL_OUT =
   /\b(os\.system|os\.popen|subprocess\.\w+|popen|system|exec[a-z]*|spawn[a-zA-Z]*|execSync|execFileSync|shell_exec|passthru|proc_open|check_output|check_call|getoutput|getstatusoutput|pty\.spawn|Runtime\.getRuntime\(\)\.exec|IO\.popen|Open3\.\w+|do shell script)\s*(\(|\s)/g;
@@ -289,13 +315,13 @@ export function analyzeCode(inv: Invocation, code: string, lang: string): void {
   )
     emit(s, 'shell.privilege.escalate', `${label} switches to uid 0`);
   const downloads =
-    /urlopen|urllib|requests\.get|http\.get|https\.get|\bfetch\(|LWP|open-uri|Net::HTTP|file_get_contents\(\s*['"]https?:|curl_exec|wget/.test(
+    /urlopen|urllib|requests\.get|http\.get|https\.get|require\(\s*['"](node:)?https?['"]\s*\)|\bfetch\(|LWP|open-uri|Net::HTTP|file_get_contents\(\s*['"]https?:|curl_exec|wget/.test(
       code,
-    );
+    ) || POWERSHELL_DOWNLOAD.test(code);
   const executes =
     /\bexec\s*\(|\beval\b|new Function\(|Function\(|\bsystem\b|subprocess|compile\s*\(|vm\.run|instance_eval|\bload\s*\(/.test(
       code,
-    );
+    ) || POWERSHELL_EXECUTE.test(code);
   if (downloads && executes) emit(s, 'shell.download-exec', `${label} downloads and executes code`);
   const decodes =
     /b64decode|base64|pack\(|atob\(|Buffer\.from\([^)]*['"](base64|hex)['"]|decode\(\s*['"](base64|hex|rot13)|unpack\(|fromCharCode|bytes\.fromhex|codecs\.decode|zlib\.decompress|marshal\.loads|pickle\.loads/.test(

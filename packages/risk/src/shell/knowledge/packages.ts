@@ -1,6 +1,7 @@
-import { positionals } from '../argv.ts';
+import { firstPositionalIndex, optionValue, optionValues, positionals } from '../argv.ts';
 import type { Invocation } from '../context.ts';
 import { emit } from '../context.ts';
+import { judgeScriptSource, nested } from './stdin.ts';
 import type { Handler } from './types.ts';
 
 const NODE_READ =
@@ -33,6 +34,7 @@ const nodePackageManager: Handler = (inv) => {
   if (verb === '' && inv.name === 'yarn') return void emit(s, 'shell.packages.install', detail);
   if (verb === '') return;
   if (/^(publish|unpublish|deprecate|dist-tag|owner|access|team|token|adduser|login|logout)$/.test(verb)) {
+    if ((verb === 'publish' || verb === 'unpublish') && isDryRun(inv.argv)) return;
     if (verb === 'dist-tag' && (next === 'ls' || next === 'list')) return;
     if (verb === 'dist-tag') return void emit(s, 'shell.packages.config', detail);
     if (verb === 'owner' && next === 'ls') return;
@@ -78,9 +80,29 @@ const npx: Handler = (inv) => {
   if (inv.argv[0] === 'install') return void emit(inv.session, 'shell.packages.install-global', detail);
   emit(inv.session, 'shell.packages.run-remote', detail);
   // `npx -p vitest sh -c '…'`, `npx -c '…'`: what runs is not the package the command names.
-  if (inv.argv.some((a) => /^(-p|--package|-c|--call|--from|--with)(=|$)/.test(a)))
+  // Only npx's own options count: in `npx tsc -p tsconfig.json`, `-p` is tsc's.
+  const own = npxOptions(inv.argv);
+  if (own.some((a) => /^(-p|--package|-c|--call|--from|--with)(=|$)/.test(a)))
     emit(inv.session, 'shell.dynamic-script', `${detail} runs a command other than the package named`);
 };
+
+/** npx/pnpx/uvx options take values; the first other word is the package, after which argv is its own. */
+const NPX_VALUED = [
+  '-p',
+  '--package',
+  '-c',
+  '--call',
+  '--from',
+  '--with',
+  '--registry',
+  '--cache',
+  '--python',
+];
+
+function npxOptions(argv: readonly string[]): string[] {
+  const index = firstPositionalIndex(argv, NPX_VALUED);
+  return index === -1 ? [...argv] : argv.slice(0, index);
+}
 
 const pip: Handler = (inv) => {
   const [verb = ''] = positionals(inv.argv, [
@@ -240,12 +262,41 @@ const BUILD_TOOLS = new Set([
 
 const GO_READ = /^(version|env|list|doc|vet|help|fmt)$/;
 
+/**
+ * `make -f -` / `make -f /dev/stdin`: the makefile comes from stdin, and its recipe lines (the
+ * ones indented with a tab) are shell commands, judged as such. `--eval` adds makefile text too.
+ */
+function makefileFromInput(inv: Invocation): void {
+  const judgeRecipes = (text: string) => {
+    for (const line of text.split('\n')) {
+      if (line.startsWith('\t'))
+        inv.session.reparse(line.slice(1).replace(/^[@+-]+/, ''), nested(inv, 'make recipe'), {
+          kind: 'unknown',
+        });
+    }
+  };
+  for (const text of optionValues(inv.argv, '--eval')) judgeRecipes(text.replace(/;\s*/, '\n\t'));
+  const files = optionValues(inv.argv, '-f', '--file', '--makefile');
+  if (!files.some((f) => f === '-' || f === '/dev/stdin' || f === '/dev/fd/0')) return;
+  judgeScriptSource(inv, inv.stdin, 'make -f -', judgeRecipes, () =>
+    emit(inv.session, 'shell.stdin-script-unknown', 'make reads a makefile from stdin'),
+  );
+}
+
+/** `--dry-run` (not `--dry-run=false`): the publish step reports what it would do and stops. */
+function isDryRun(argv: readonly string[]): boolean {
+  return argv.some((a) => a === '--dry-run' || a === '--dry-run=true');
+}
+
 const buildTool: Handler = (inv) => {
+  if (inv.name === 'make') makefileFromInput(inv);
   const verbs = positionals(inv.argv, ['-C', '-f', '--file', '-j', '-p', '--project', '-o']);
   const detail = `${inv.name} ${inv.argv.join(' ')}`;
   const publish = PUBLISH[inv.name];
-  if (publish && verbs.some((v) => publish.test(v)))
+  if (publish && verbs.some((v) => publish.test(v))) {
+    if (isDryRun(inv.argv)) return;
     return void emit(inv.session, 'shell.packages.publish', detail);
+  }
   if (inv.name === 'go' && GO_READ.test(verbs[0] ?? '')) return;
   if (inv.name === 'go' && verbs[0] === 'install')
     return void emit(inv.session, 'shell.packages.install-global', detail);
@@ -291,6 +342,51 @@ export function buildHandlers(): Record<string, Handler> {
   const out: Record<string, Handler> = {};
   for (const name of BUILD_TOOLS) out[name] = buildTool;
   return out;
+}
+
+/**
+ * `gh release upload`, or `gh release create TAG FILE…`: files others will download and run, which
+ * is publishing. A release of a tag with notes only is an ordinary write to the repository.
+ */
+function releasesAssets(argv: readonly string[], verb: string): boolean {
+  if (verb === 'upload') return true;
+  if (verb !== 'create') return false;
+  const operands = positionals(argv, [
+    '-n',
+    '--notes',
+    '-F',
+    '--notes-file',
+    '-t',
+    '--title',
+    '--target',
+    '-R',
+    '--repo',
+    '--discussion-category',
+    '--notes-start-tag',
+  ]);
+  return operands.length > 3;
+}
+
+/** The endpoint of `gh api -X DELETE ENDPOINT`, or undefined for other methods. */
+function ghApiDelete(argv: readonly string[]): string | undefined {
+  const method = optionValue(argv, '-X', '--method') ?? '';
+  if (method.toUpperCase() !== 'DELETE') return undefined;
+  return positionals(argv, [
+    '-X',
+    '--method',
+    '-H',
+    '--header',
+    '-f',
+    '-F',
+    '--field',
+    '--raw-field',
+    '--input',
+    '-q',
+    '--jq',
+    '-t',
+    '--template',
+    '--hostname',
+  ])[1];
 }
 
 export const PACKAGE_HANDLERS: Record<string, Handler> = {
@@ -358,9 +454,22 @@ export const PACKAGE_HANDLERS: Record<string, Handler> = {
       return;
     if (
       group === 'api' &&
-      !inv.argv.some((a) => /^(-X|--method)$/.test(a) || /^-[fF]$|^--(field|raw-field|input)/.test(a))
+      !inv.argv.some(
+        (a) => /^(-X|--method)(=|$)|^-X[A-Z]/.test(a) || /^-[fF]$|^--(field|raw-field|input)/.test(a),
+      )
     )
       return;
+    if (group === 'api' && ghApiDelete(inv.argv) !== undefined) {
+      // `DELETE repos/OWNER/REPO` is `gh repo delete`; deleting one issue comment or label is not.
+      const path = ghApiDelete(inv.argv) as string;
+      return void emit(
+        inv.session,
+        /^\/?repos\/[^/]+\/[^/]+\/?$/.test(path) ? 'shell.cloud.delete' : 'shell.net.delete',
+        detail,
+      );
+    }
+    if (group === 'release' && releasesAssets(inv.argv, verb))
+      return void emit(inv.session, 'shell.packages.publish', detail);
     if (
       (group === 'repo' && /^(delete|archive|rename)$/.test(verb)) ||
       (group === 'release' && verb === 'delete')

@@ -1,6 +1,5 @@
 import type { Invocation, Scope, Stream } from '../context.ts';
-import { emit } from '../context.ts';
-import { normalizePath } from '../paths.ts';
+import { emit, wasDownloaded } from '../context.ts';
 
 export function nested(inv: Invocation, label: string): Scope {
   return { depth: inv.scope.depth + 1, via: [...inv.scope.via, label] };
@@ -30,7 +29,7 @@ export function judgeScriptSource(
       emit(inv.session, 'shell.stdin-script-unknown', `${label} reads ${source.what}`);
       return;
     case 'file':
-      if (inv.session.downloaded.has(normalizePath(source.path))) {
+      if (wasDownloaded(inv.session, source.path)) {
         emit(inv.session, 'shell.download-exec', `${label} runs ${source.path}, downloaded earlier`);
       } else
         emit(

@@ -187,7 +187,15 @@ const auditctl: Handler = (inv) => {
 
 const history: Handler = (inv) => {
   if (inv.argv.some((a) => /^-[a-z]*[cdw]/.test(a)))
-    emit(inv.session, 'shell.evasion.history', `history ${inv.argv.join(' ')}`);
+    return void emit(inv.session, 'shell.evasion.history', `history ${inv.argv.join(' ')}`);
+  // Command lines typed earlier carry tokens and passwords: reading them is fine, sending them out is not.
+  if (inv.argv.every((a) => /^\d+$/.test(a))) return { kind: 'sensitive', what: 'shell history' };
+};
+
+/** AppArmor: unloading every profile or switching one off is turning the control off. */
+const apparmor: Handler = (inv) => {
+  if (inv.name === 'apparmor_parser' && !inv.argv.some((a) => a === '-R' || a === '--remove')) return;
+  emit(inv.session, 'shell.evasion.security-service', `${inv.name} ${inv.argv.join(' ')}`.trim());
 };
 
 const set: Handler = (inv) => {
@@ -344,6 +352,10 @@ export const SYSTEM_HANDLERS: Record<string, Handler> = {
   'firewall-cmd': firewall,
   pfctl: firewall,
   setenforce,
+  'aa-teardown': apparmor,
+  'aa-disable': apparmor,
+  'aa-complain': apparmor,
+  apparmor_parser: apparmor,
   auditctl,
   history,
   set,
