@@ -69,10 +69,13 @@ export async function openLoop(target: Target, rate: number, seconds: number): P
     const due = started + i * interval;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    // From when it was due, so a stalled server cannot hide its stalls; or from when it was
+    // sent, if the timer let it go early.
+    const start = Math.min(due, performance.now());
     inflight.push(
       send(pool, target).then(
         (ok) => {
-          if (ok) latencies.push(performance.now() - due);
+          if (ok) latencies.push(performance.now() - start);
           else errors++;
         },
         () => {

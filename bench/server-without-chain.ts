@@ -1,13 +1,42 @@
-import { AuditWriter } from '../packages/server/src/audit/writer.ts';
+import { schema } from '@gatehouse/db';
+import { AuditWriter, type InsertOnlyChange } from '../packages/server/src/audit/writer.ts';
 
 /**
- * Benchmark baseline only: `gatehouse start` with the audit events of group-committed
- * changes dropped, so the benchmark can state what the chain costs the decision path.
- * Production code has no switch for this; the baseline exists only here.
+ * Benchmark baselines only: `gatehouse start` with the audit trail of group-committed changes
+ * altered, so the benchmark can state what the chain costs the decision path. Production code
+ * has no switch for this; the baselines exist only here.
+ *
+ * - `unchained`: the same audit rows in the same statement, without hashes or lanes — what an
+ *   audit table without a hash chain would cost. The difference to it is the chain's cost.
+ * - `none`: no audit rows at all — what writing evidence costs in total.
  */
+const mode = process.env.GATEHOUSE_BENCH_AUDIT;
+if (mode !== 'unchained' && mode !== 'none')
+  throw new Error('GATEHOUSE_BENCH_AUDIT must be unchained or none');
+
 const commit = AuditWriter.prototype.commit;
-AuditWriter.prototype.commit = function (this: AuditWriter, change) {
-  return commit.call(this, { ...change, events: [] });
+let seq = 0;
+AuditWriter.prototype.commit = function (this: AuditWriter, change: InsertOnlyChange) {
+  if (mode === 'none') return commit.call(this, { ...change, events: [] });
+  const createdAt = new Date();
+  const rows = change.events.map((event) => ({
+    // One pseudo-chain per process, never linked: unique positions, no hashing.
+    chain: `unchained.${process.pid}`,
+    seq: ++seq,
+    prevHash: '',
+    hash: '',
+    type: event.type,
+    actorType: event.actor.type,
+    actorId: event.actor.id,
+    subjectType: event.subject?.type ?? null,
+    subjectId: event.subject?.id ?? null,
+    data: event.data ?? {},
+    createdAt,
+  }));
+  return commit.call(this, {
+    inserts: [...change.inserts, ...rows.map((row) => [schema.auditEvents, row] as const)],
+    events: [],
+  });
 };
 process.argv.splice(2, process.argv.length, 'start');
 await import('../apps/cli/src/main.ts');
