@@ -1,10 +1,11 @@
 // Asks Gatehouse before running a shell command, and runs it only if a verified verdict
 // for exactly this command allows it.
 //
-//   GATEHOUSE_URL=http://127.0.0.1:8080 GATEHOUSE_AGENT_KEY=gh_agent_… \
+//   GATEHOUSE_URL=http://127.0.0.1:8080 GATEHOUSE_AGENT_KEY=gha_… \
 //     node --import tsx packages/sdk/examples/run-command.ts 'ls -la'
 //
-// Optional: GATEHOUSE_ENVIRONMENT (dev|staging|prod), GATEHOUSE_JUSTIFICATION.
+// Optional: GATEHOUSE_ENVIRONMENT (dev|staging|prod; an agent bound to environments may name
+// only those, and without it the server uses the agent's first), GATEHOUSE_JUSTIFICATION.
 import { GatehouseClient } from '@gatehouse/sdk';
 
 const command = process.argv[2];
@@ -25,7 +26,7 @@ const gatehouse = new GatehouseClient({
 const result = await gatehouse.run(command, {
   stdio: 'inherit',
   context: {
-    environment: process.env.GATEHOUSE_ENVIRONMENT ?? 'dev',
+    ...(process.env.GATEHOUSE_ENVIRONMENT ? { environment: process.env.GATEHOUSE_ENVIRONMENT } : {}),
     tool: 'run-command example',
     ...(process.env.GATEHOUSE_JUSTIFICATION ? { justification: process.env.GATEHOUSE_JUSTIFICATION } : {}),
   },
