@@ -67,7 +67,6 @@ describe('MySQL', () => {
     ["CREATE USER bob IDENTIFIED BY 'x'", 'sql.privilege'],
     ['DROP USER bob', 'sql.privilege'],
     ["SET PASSWORD = 'x'", 'sql.privilege'],
-    ['KILL 42', 'sql.session-kill'],
     ['SET GLOBAL general_log = 0', 'sql.server-config'],
     ['SET @@global.max_connections = 1', 'sql.server-config'],
     ['SET sql_log_bin = 0', 'sql.defense-evasion'],
@@ -76,6 +75,15 @@ describe('MySQL', () => {
   ])('%s → %s (deny)', (sql, rule) => {
     expect(my(sql)).toContain(rule);
     expect(myTier(sql)).toBe('deny');
+  });
+
+  it.each([
+    ['KILL 42', 'sql.session-kill', 'multi_party'],
+    ['KILL CONNECTION 42', 'sql.session-kill', 'multi_party'],
+    ['KILL QUERY 42', 'sql.query-cancel', 'review'],
+  ])('%s → %s (%s)', (sql, rule, expected) => {
+    expect(my(sql)).toContain(rule);
+    expect(myTier(sql)).toBe(expected);
   });
 
   it('runs what is inside executable comments', () => {

@@ -195,13 +195,21 @@ describe('out-of-scope statements are denied', () => {
     ["SELECT set_config('log_statement', 'none', false)", 'sql.defense-evasion'],
     ['ALTER TABLE t DISABLE TRIGGER ALL', 'sql.defense-evasion'],
     ['ALTER TABLE t DISABLE ROW LEVEL SECURITY', 'sql.defense-evasion'],
-    ['SELECT pg_terminate_backend(pid) FROM pg_stat_activity', 'sql.session-kill'],
-    ['SELECT pg_cancel_backend(123)', 'sql.session-kill'],
     ['SELECT rolname, rolpassword FROM pg_authid', 'sql.credential-read'],
     ['SELECT * FROM pg_catalog.pg_shadow', 'sql.credential-read'],
   ])('%s → %s', (sql, rule) => {
     expect(rules(sql)).toContain(rule);
     expect(tier(sql)).toBe('deny');
+  });
+});
+
+describe('session killers are operational, not out of scope', () => {
+  it('needs two people to terminate sessions and one to cancel a query', () => {
+    const terminate = 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity';
+    expect(rules(terminate)).toContain('sql.session-kill');
+    expect(tier(terminate)).toBe('multi_party');
+    expect(rules('SELECT pg_cancel_backend(123)')).toContain('sql.query-cancel');
+    expect(tier('SELECT pg_cancel_backend(123)')).toBe('review');
   });
 });
 

@@ -61,11 +61,8 @@ const risky: Array<[SqlRuleId, string, string[]]> = [
       'openquery',
     ],
   ],
-  [
-    RULE.sessionKill,
-    'terminates or cancels other database sessions',
-    ['pg_terminate_backend', 'pg_cancel_backend'],
-  ],
+  [RULE.sessionKill, 'terminates other database sessions', ['pg_terminate_backend']],
+  [RULE.queryCancel, 'cancels the running query of another session', ['pg_cancel_backend']],
   [
     RULE.serverConfig,
     'changes server-wide state or replication',

@@ -85,7 +85,9 @@ export function lexicalFindings(piece: Piece, fs: FindingSet): void {
       else if (second === 'GLOBAL' || second === 'PERSIST') fs.add(RULE.serverConfig, `${about}`);
       break;
     case 'KILL':
-      fs.add(RULE.sessionKill, `${about} terminates a session or query`);
+      // KILL QUERY stops one statement and keeps the connection; KILL [CONNECTION] ends it.
+      if (second === 'QUERY') fs.add(RULE.queryCancel, `${about} cancels a running query`);
+      else fs.add(RULE.sessionKill, `${about} terminates a session`);
       break;
     case 'RENAME':
       if (second === 'USER') fs.add(RULE.privilege, `${about} renames accounts`);

@@ -29,6 +29,7 @@ export const RULE = {
   serverConfig: 'sql.server-config',
   defenseEvasion: 'sql.defense-evasion',
   sessionKill: 'sql.session-kill',
+  queryCancel: 'sql.query-cancel',
   resourceExhaustion: 'sql.resource-exhaustion',
   doBlock: 'sql.do-block',
   dynamicSql: 'sql.dynamic-sql',
