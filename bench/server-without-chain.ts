@@ -1,5 +1,5 @@
-import { schema } from '@gatehouse/db';
 import { AuditWriter, type InsertOnlyChange } from '../packages/server/src/audit/writer.ts';
+import { UnchainedAudit } from './unchained-audit.ts';
 
 /**
  * Benchmark baselines only: `gatehouse start` with the audit trail of group-committed changes
@@ -15,28 +15,11 @@ if (mode !== 'unchained' && mode !== 'none')
   throw new Error('GATEHOUSE_BENCH_AUDIT must be unchained or none');
 
 const commit = AuditWriter.prototype.commit;
-let seq = 0;
+// One pseudo-chain per process: unique positions, no hashing.
+const unchained = new UnchainedAudit(`unchained.${process.pid}`);
 AuditWriter.prototype.commit = function (this: AuditWriter, change: InsertOnlyChange) {
   if (mode === 'none') return commit.call(this, { ...change, events: [] });
-  const createdAt = new Date();
-  const rows = change.events.map((event) => ({
-    // One pseudo-chain per process, never linked: unique positions, no hashing.
-    chain: `unchained.${process.pid}`,
-    seq: ++seq,
-    prevHash: '',
-    hash: '',
-    type: event.type,
-    actorType: event.actor.type,
-    actorId: event.actor.id,
-    subjectType: event.subject?.type ?? null,
-    subjectId: event.subject?.id ?? null,
-    data: event.data ?? {},
-    createdAt,
-  }));
-  return commit.call(this, {
-    inserts: [...change.inserts, ...rows.map((row) => [schema.auditEvents, row] as const)],
-    events: [],
-  });
+  return commit.call(this, { inserts: [...change.inserts, ...unchained.inserts(change.events)], events: [] });
 };
 process.argv.splice(2, process.argv.length, 'start');
 await import('../apps/cli/src/main.ts');

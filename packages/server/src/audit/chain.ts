@@ -54,17 +54,24 @@ export function eventHash(event: Omit<ChainedEvent, 'hash'>): string {
   return createHash('sha256').update(body, 'utf8').digest('hex');
 }
 
-export function chainEvent(head: ChainHead, input: AuditEventInput, createdAt: Date): ChainedEvent {
-  const unhashed = {
-    chain: head.chain,
-    seq: head.seq + 1,
-    prevHash: head.hash,
+/** The columns an event input fills, apart from its position in a chain and its hashes. */
+export function eventColumns(input: AuditEventInput) {
+  return {
     type: input.type,
     actorType: input.actor.type,
     actorId: input.actor.id,
     subjectType: input.subject?.type ?? null,
     subjectId: input.subject?.id ?? null,
     data: input.data ?? {},
+  };
+}
+
+export function chainEvent(head: ChainHead, input: AuditEventInput, createdAt: Date): ChainedEvent {
+  const unhashed = {
+    chain: head.chain,
+    seq: head.seq + 1,
+    prevHash: head.hash,
+    ...eventColumns(input),
     createdAt,
   };
   return { ...unhashed, hash: eventHash(unhashed) };

@@ -1,5 +1,6 @@
 import { signCompactJws } from '@gatehouse/verdict';
 import { errors, jwtVerify } from 'jose';
+import type { EnvironmentBinding } from '../agents/environment.ts';
 import { unauthorized } from '../errors.ts';
 import type { KeyRing } from '../keys/keyring.ts';
 
@@ -16,7 +17,7 @@ export interface SessionClaims {
   sessionId: string;
   agentType: string;
   /** The agent's environment binding, fixed when the agent was created. */
-  environments: readonly string[] | null;
+  environments: EnvironmentBinding;
 }
 
 export async function signSessionToken(
@@ -75,7 +76,7 @@ export async function verifySessionToken(
 }
 
 /** `aen` is signed by us, so a malformed one means a bug or a forgery: refuse it, never unbind. */
-function environmentsClaim(value: unknown): readonly string[] | null {
+function environmentsClaim(value: unknown): EnvironmentBinding {
   if (value === undefined) return null;
   if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string')) return value;
   throw new Error('bad aen claim');
