@@ -108,5 +108,13 @@ describe('incident response commands', () => {
     expect(readFileSync(join(out, 'agent.jsonl'), 'utf8')).not.toContain('keyHash');
     const offline = await cli(['audit', 'verify', '--file', join(out, 'audit.jsonl')], env);
     expect(offline.code).toBe(0);
+
+    // An unknown agent is a usage error, as it is through the API.
+    const unknown = await cli(
+      ['incident', 'export', '--agent', 'agt_nobody', '--since', since, '--out', out],
+      env,
+    );
+    expect(unknown.code).toBe(2);
+    expect(unknown.output).toMatch(/gatehouse: no agent agt_nobody\n$/);
   });
 });

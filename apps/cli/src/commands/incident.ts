@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { exportIncident } from '@gatehouse/server';
+import { exportIncident, GatehouseError } from '@gatehouse/server';
 import { type AdminTarget, ApiRefusal, adminPost, TARGET_OPTIONS, targetHelp } from '../admin-api.ts';
 import { openAuditSource } from '../audit-source.ts';
 import type { CommandIO } from '../io.ts';
@@ -64,8 +64,9 @@ export async function run(args: string[], io: CommandIO): Promise<number> {
         async (name, lines) => write(name, [...(lines as Iterable<string>)].join('')),
       );
     } catch (error) {
-      if ((error as { code?: string }).code === 'ERR_UNKNOWN_AGENT')
-        throw new CliError((error as Error).message);
+      // Same message and exit code as through the API.
+      if (error instanceof GatehouseError && error.code === 'AGENT_NOT_FOUND')
+        throw new CliError(error.message);
       throw error;
     } finally {
       await source.access.close();

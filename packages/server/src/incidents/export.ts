@@ -3,6 +3,7 @@ import { type Db, schema } from '@gatehouse/db';
 import { and, asc, eq, gte, inArray } from 'drizzle-orm';
 import type { JWK } from 'jose';
 import { type ExportLine, exportLog, verifyExport } from '../audit/log.ts';
+import { notFound } from '../errors.ts';
 
 export interface IncidentFilter {
   agentId: string;
@@ -46,7 +47,7 @@ export async function exportIncident(
   };
 
   const [agent] = await db.select().from(schema.agents).where(eq(schema.agents.id, filter.agentId));
-  if (!agent) throw Object.assign(new Error(`no agent ${filter.agentId}`), { code: 'ERR_UNKNOWN_AGENT' });
+  if (!agent) throw notFound('AGENT_NOT_FOUND', `no agent ${filter.agentId}`);
   const { keyHash: _secret, ...agentRecord } = agent;
   await emit('agent.jsonl', [agentRecord]);
 

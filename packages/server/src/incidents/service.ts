@@ -1,5 +1,4 @@
 import { actorOf, type Principal } from '../auth/principal.ts';
-import { notFound } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
 import { exportIncident, type IncidentFilter } from './export.ts';
 
@@ -12,23 +11,16 @@ export interface BundleFile {
 /** The incident bundle for a caller who cannot open the database themselves. */
 export async function incidentBundle(rt: Runtime, by: Principal, filter: IncidentFilter) {
   const files: BundleFile[] = [];
-  let manifest: Awaited<ReturnType<typeof exportIncident>>;
-  try {
-    manifest = await exportIncident(
-      rt.database.db,
-      await rt.keys.trustedPublicKeys('audit'),
-      filter,
-      async (name, lines) => {
-        let content = '';
-        for await (const line of lines) content += line;
-        files.push({ name, content });
-      },
-    );
-  } catch (error) {
-    if ((error as { code?: unknown }).code === 'ERR_UNKNOWN_AGENT')
-      throw notFound('AGENT_NOT_FOUND', `no agent ${filter.agentId}`);
-    throw error;
-  }
+  const manifest = await exportIncident(
+    rt.database.db,
+    await rt.keys.trustedPublicKeys('audit'),
+    filter,
+    async (name, lines) => {
+      let content = '';
+      for await (const line of lines) content += line;
+      files.push({ name, content });
+    },
+  );
   // Recorded after the bundle is built, and about the agent only in its data: as an event
   // on the agent it would fall into the agent's next bundle as an event newer than any
   // checkpoint, and that bundle's audit slice would not verify until the next checkpoint.
