@@ -8,7 +8,9 @@ import type { PgDatabase } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import { lockDataDir } from './data-dir-lock.ts';
+import { EmbeddedGate, type GateOptions, type Holder } from './embedded-gate.ts';
 import { DatabaseError } from './errors.ts';
+import { TransactionScope } from './reentrancy.ts';
 import * as schema from './schema.ts';
 
 export type Schema = typeof schema;
@@ -20,6 +22,8 @@ export interface DatabaseHandle {
   driver: 'pglite' | 'postgres';
   /** Throws when the database does not answer; used by readiness checks. */
   ping(): Promise<void>;
+  /** The embedded database only: what holds its one connection right now, if anything. */
+  holder(): Holder | undefined;
   close(): Promise<void>;
 }
 
@@ -33,6 +37,8 @@ export interface OpenDatabaseOptions {
    * an empty one and then report on it as if it were the deployment's record.
    */
   existing?: boolean;
+  /** The embedded database's connection queue: limits, and where a stuck call is reported. */
+  gate?: Partial<GateOptions>;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
@@ -43,7 +49,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       `no Gatehouse database in ${options.dataDir}: set GATEHOUSE_DATA_DIR to the server's data directory, DATABASE_URL for PostgreSQL, or --url to ask a running server`,
     );
   }
-  return openPglite(options.dataDir);
+  return openPglite(options.dataDir, options.gate);
 }
 
 async function openPostgres(url: string, poolSize: number): Promise<DatabaseHandle> {
@@ -62,29 +68,72 @@ async function openPostgres(url: string, poolSize: number): Promise<DatabaseHand
       },
     );
   }
-  const db = drizzleNodePg(pool, { schema }) as unknown as Db;
+  const scope = new TransactionScope();
+  const db = guardTransactions(
+    drizzleNodePg({ client: new GuardedPool(pool, scope) as unknown as pg.Pool, schema }) as unknown as Db,
+    scope,
+    (work) => work(),
+  );
   return {
     db,
     driver: 'postgres',
     ping: async () => {
       await pool.query('select 1');
     },
+    holder: () => undefined,
     close: () => pool.end(),
   };
 }
 
-async function openPglite(dataDir: string): Promise<DatabaseHandle> {
+/**
+ * The pool drizzle sees: queries are checked against the transaction scope. Drizzle tells a
+ * pool from a single client by its class name, so the name must say Pool.
+ */
+class GuardedPool {
+  constructor(
+    readonly pool: pg.Pool,
+    readonly scope: TransactionScope,
+  ) {}
+
+  query(...args: Parameters<pg.Pool['query']>) {
+    this.scope.assertOutside('a query');
+    return (this.pool.query as (...a: unknown[]) => unknown)(...args);
+  }
+
+  connect() {
+    return this.pool.connect();
+  }
+}
+
+async function openPglite(dataDir: string, gateOptions?: Partial<GateOptions>): Promise<DatabaseHandle> {
   const release = lockDataDir(dataDir);
   try {
     const client = await PGlite.create(join(dataDir, 'pgdata'));
-    const db = drizzlePglite(client, { schema }) as unknown as Db;
+    const gate = new EmbeddedGate(gateOptions);
+    const scope = new TransactionScope();
+    // Queries take the gate; a transaction takes it once, at `db.transaction`, and its own
+    // queries run on PGlite's transaction object, inside the hold.
+    const gated = {
+      query: (query: string, params?: unknown[], options?: object) => {
+        scope.assertOutside('a query');
+        return gate.run('query', sqlLabel(query), () => client.query(query, params, options));
+      },
+      transaction: <T>(work: (tx: unknown) => Promise<T>) => client.transaction(work as never) as Promise<T>,
+    };
+    const db = guardTransactions(
+      drizzlePglite({ client: gated as unknown as PGlite, schema }) as unknown as Db,
+      scope,
+      (work) => gate.run('transaction', callerOf(new Error().stack), work),
+    );
     return {
       db,
       driver: 'pglite',
       ping: async () => {
         await db.execute(sql`select 1`);
       },
+      holder: () => gate.holder,
       close: async () => {
+        gate.close();
         await client.close();
         release();
       },
@@ -93,6 +142,36 @@ async function openPglite(dataDir: string): Promise<DatabaseHandle> {
     release();
     throw error;
   }
+}
+
+/** Every transaction runs in the scope, and none may start inside another's. */
+function guardTransactions(
+  db: Db,
+  scope: TransactionScope,
+  hold: <T>(work: () => Promise<T>) => Promise<T>,
+): Db {
+  const begin = db.transaction.bind(db);
+  db.transaction = ((work, config) => {
+    scope.assertOutside('a new transaction');
+    return hold(() => begin((tx) => scope.within(() => work(tx)), config));
+  }) as Db['transaction'];
+  return db;
+}
+
+/** A query named by its first words: enough to recognise it, with no parameter values. */
+function sqlLabel(query: string): string {
+  return query.replace(/\s+/g, ' ').trim().slice(0, 80);
+}
+
+/** The first frames of our own code outside this package: where the transaction was opened. */
+function callerOf(stack: string | undefined): string {
+  const ours = (stack ?? '')
+    .split('\n')
+    .slice(1)
+    .filter((frame) => !frame.includes('/node_modules/') && !frame.includes('/packages/db/src/'))
+    .slice(0, 2)
+    .map((frame) => frame.trim().replace(/^at /, ''));
+  return ours.length > 0 ? ours.join(' < ') : 'unknown caller';
 }
 
 /** Connection URLs carry passwords; error messages and logs must not. */

@@ -4,7 +4,12 @@ export type DatabaseErrorCode =
   | 'ERR_DB_SCHEMA_MISMATCH'
   | 'ERR_DB_MIGRATION_FAILED'
   | 'ERR_DATA_DIR_LOCKED'
-  | 'ERR_DB_NOT_FOUND';
+  | 'ERR_DB_NOT_FOUND'
+  /** The embedded database's one connection was not free in time, or its queue is full. */
+  | 'ERR_DB_BUSY'
+  | 'ERR_DB_CLOSED'
+  /** A call on the outer handle from inside a transaction: a bug, refused before it can wedge. */
+  | 'ERR_DB_REENTRANT';
 
 export class DatabaseError extends Error {
   override readonly name = 'DatabaseError';
@@ -21,4 +26,13 @@ export class DatabaseError extends Error {
     super(message, options);
     this.holderPid = options?.holderPid;
   }
+}
+
+/** The DatabaseError behind an error, if any: drizzle wraps what a driver throws in its own error. */
+export function databaseErrorOf(error: unknown): DatabaseError | undefined {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 5; depth++) {
+    if (cause instanceof DatabaseError) return cause;
+    cause = cause.cause;
+  }
+  return undefined;
 }

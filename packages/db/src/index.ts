@@ -7,7 +7,8 @@ export {
   redact,
   type Schema,
 } from './connect.ts';
-export { DatabaseError, type DatabaseErrorCode } from './errors.ts';
+export type { GateOptions, Holder, StallReport } from './embedded-gate.ts';
+export { DatabaseError, type DatabaseErrorCode, databaseErrorOf } from './errors.ts';
 export { loadMigrations, type Migration, migrate } from './migrate.ts';
 export * as schema from './schema.ts';
 export { REQUEST_STATUSES, type RequestStatus } from './schema.ts';

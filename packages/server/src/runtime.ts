@@ -10,11 +10,13 @@ import { KeyRing } from './keys/keyring.ts';
 import { loadMasterKey } from './keys/master-key.ts';
 import { type EventBus, LocalEventBus, RedisEventBus } from './platform/events.ts';
 import { BullJobQueue, InProcessJobQueue, type JobQueue } from './platform/jobs.ts';
+import type { Logger } from './platform/log.ts';
 import { VerifiedSessionCache } from './sessions/tokens.ts';
 
 /** Everything a route, service or job handler needs, created once per process. */
 export interface Runtime {
   config: Config;
+  log: Logger;
   database: DatabaseHandle;
   audit: AuditWriter;
   keys: KeyRing;
@@ -40,7 +42,7 @@ export interface Runtime {
  * connects jobs and live events (in-process or Redis). Fails fast with a clear error if
  * anything it needs is unavailable: a half-started approval service is worse than none.
  */
-export async function createRuntime(config: Config): Promise<Runtime> {
+export async function createRuntime(config: Config, log: Logger): Promise<Runtime> {
   const risk = await createRiskEngine(
     config.policyFile ? readFileSync(config.policyFile, 'utf8') : undefined,
   );
@@ -51,12 +53,21 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     url: config.databaseUrl,
     dataDir: config.dataDir,
     poolSize: config.dbPoolSize,
+    gate: {
+      // What a wedge looks like from outside is silence: name the holder while it lasts.
+      onStall: ({ holder, heldMs, waiting }) =>
+        log.warn(
+          { holder: `${holder.kind}: ${holder.label}`, heldMs, waiting },
+          'the embedded database is held by one call; others wait',
+        ),
+    },
   });
   const closers: (() => Promise<void> | void)[] = [() => database.close()];
   try {
     await migrate(database.db);
     const keys = new KeyRing(database.db, loadMasterKey(config));
     await keys.initialise();
+    closers.unshift(() => keys.stop());
     const admin = await loadAdminToken(database.db, config);
     const revocations = new RevocationCache(database.db);
     await revocations.start();
@@ -78,6 +89,7 @@ export async function createRuntime(config: Config): Promise<Runtime> {
     let current: RiskEngine = risk;
     return {
       config,
+      log,
       database,
       audit: new AuditWriter(database.db),
       keys,

@@ -4,6 +4,7 @@ import type { Config } from './config.ts';
 import { ConfigError } from './config.ts';
 import { buildHttpApp, type HttpOptions } from './http/app.ts';
 import { startJobProcessing } from './jobs.ts';
+import { createLogger } from './platform/log.ts';
 import { createRuntime, type Runtime } from './runtime.ts';
 
 export interface ServeOptions extends HttpOptions {
@@ -26,14 +27,14 @@ export interface RunningGatehouse {
  * both in one process (`gatehouse start`, and the embedded mode).
  */
 export async function serve(config: Config, options: ServeOptions): Promise<RunningGatehouse> {
-  const runtime = await createRuntime(config);
+  const runtime = await createRuntime(config, createLogger(options.logger ?? { level: config.logLevel }));
   let app: FastifyInstance | undefined;
   let stopJobs: (() => void) | undefined;
   try {
     if (options.jobs) stopJobs = await startJobProcessing(runtime);
     let url: string | undefined;
     if (options.http) {
-      app = await buildHttpApp(runtime, options);
+      app = await buildHttpApp(runtime);
       await app.listen({ host: config.host, port: config.port });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
@@ -76,14 +77,31 @@ export function requireDistributed(config: Config, role: string): void {
   }
 }
 
-/** Stops cleanly on SIGINT/SIGTERM, so in-flight transactions finish and the data dir lock is released. */
-export function closeOnSignals(running: { close(): Promise<void> }): void {
-  const stop = () => {
+/** How long a graceful stop may take before the process exits anyway. */
+export const SHUTDOWN_DEADLINE_MS = 5_000;
+
+/**
+ * Stops cleanly on SIGINT/SIGTERM, so in-flight transactions finish and the data dir lock is
+ * released; a stop that cannot finish in time (a call that never answers) exits anyway, and
+ * a second signal exits at once. Exiting releases the data dir lock too.
+ */
+export function closeOnSignals(
+  running: { close(): Promise<void>; runtime?: { log: { warn(obj: object, msg: string): void } } },
+  deadlineMs = SHUTDOWN_DEADLINE_MS,
+): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    setTimeout(() => {
+      running.runtime?.log.warn({ signal, deadlineMs }, 'graceful stop did not finish in time; exiting');
+      process.exit(1);
+    }, deadlineMs).unref();
     running.close().then(
       () => process.exit(0),
       () => process.exit(1),
     );
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }

@@ -21,13 +21,14 @@ import { installErrorHandling } from './errors.ts';
 import { webRoutes } from './web.ts';
 
 export interface HttpOptions {
+  /** Where the process logs: `false` is silent; the default is `GATEHOUSE_LOG_LEVEL`. */
   logger?: boolean | { level: string };
 }
 
 /** The HTTP API and live stream, over a runtime that the caller owns and closes. */
-export async function buildHttpApp(rt: Runtime, options: HttpOptions = {}): Promise<FastifyInstance> {
+export async function buildHttpApp(rt: Runtime): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? { level: rt.config.logLevel },
+    loggerInstance: rt.log,
     bodyLimit: rt.config.bodyLimit,
     // Unknown properties are refused, not silently dropped: a typo in a security call is an error.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },

@@ -1,3 +1,4 @@
+import { databaseErrorOf } from '@gatehouse/db';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { GatehouseError } from '../errors.ts';
 
@@ -26,6 +27,12 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof GatehouseError) {
       return reply.status(error.status).send(body(error.code, error.message));
+    }
+    const database = databaseErrorOf(error);
+    if (database?.code === 'ERR_DB_BUSY' || database?.code === 'ERR_DB_CLOSED') {
+      // Nothing was written: the call never reached the database. The client may retry.
+      request.log.warn({ code: database.code, reason: database.message }, 'database unavailable');
+      return reply.status(503).send(body('DATABASE_BUSY', database.message));
     }
     if (error.validation) {
       return reply

@@ -30,7 +30,6 @@ interface LoadedKeys {
   published: Map<KeyPurpose, JWK[]>;
   /** Resolver over the published session keys, built once per load (importing keys is not free). */
   sessionJwks: JWTVerifyGetKey;
-  loadedAt: number;
 }
 
 /**
@@ -43,6 +42,7 @@ export class KeyRing {
   readonly #masterKey: Buffer;
   #keys?: LoadedKeys;
   #loading?: Promise<LoadedKeys>;
+  #timer?: NodeJS.Timeout;
 
   constructor(db: Db, masterKey: Buffer) {
     this.#db = db;
@@ -62,6 +62,9 @@ export class KeyRing {
       }
     });
     await this.refresh();
+    // A failed refresh keeps the keys already loaded; the next tick tries again.
+    this.#timer = setInterval(() => void this.refresh().catch(() => {}), REFRESH_MS);
+    this.#timer.unref();
   }
 
   /** Retires the active keys (still published for their grace period) and creates new ones. */
@@ -144,9 +147,18 @@ export class KeyRing {
     return this.#loading;
   }
 
+  /**
+   * The keys in memory. Signing happens inside transactions (a verdict is stored with the
+   * status it closes), where a read on the outer handle would wait on a second connection:
+   * so signers never read the database; the refresh timer and rotations keep them current.
+   */
   async #current(): Promise<LoadedKeys> {
-    if (this.#keys && Date.now() - this.#keys.loadedAt < REFRESH_MS) return this.#keys;
-    return this.refresh();
+    return this.#keys ?? this.refresh();
+  }
+
+  /** Stops the background refresh. */
+  stop(): void {
+    clearInterval(this.#timer);
   }
 
   async #load(): Promise<LoadedKeys> {
@@ -163,7 +175,7 @@ export class KeyRing {
       }
     }
     const sessionJwks = createLocalJWKSet({ keys: published.get('session') ?? [] });
-    this.#keys = { signers, published, sessionJwks, loadedAt: Date.now() };
+    this.#keys = { signers, published, sessionJwks };
     return this.#keys;
   }
 
