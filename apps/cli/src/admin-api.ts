@@ -3,16 +3,6 @@ import { join } from 'node:path';
 import { loadConfig } from '@gatehouse/server';
 import { CliError } from './io.ts';
 
-/** The options every command that calls the API takes, for `parseArgs`. */
-export const TARGET_OPTIONS = { url: { type: 'string' }, token: { type: 'string' } } as const;
-
-/** Help lines for `TARGET_OPTIONS`; `who` names the token the command needs. */
-export function targetHelp(who: string): string {
-  return `  --url     Gatehouse URL (GATEHOUSE_URL, else GATEHOUSE_HOST and GATEHOUSE_PORT: http://127.0.0.1:8080)
-  --token   ${who} token (GATEHOUSE_ADMIN_TOKEN, else <GATEHOUSE_DATA_DIR>/admin-token)
-`;
-}
-
 export interface AdminTarget {
   url: string;
   token: string;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { run } from '../src/commands/score.ts';
+import { run } from '../src/program.ts';
 
 async function invoke(args: string[], stdin = '') {
   const stdout = new PassThrough();
@@ -12,7 +12,7 @@ async function invoke(args: string[], stdin = '') {
   const err: Buffer[] = [];
   stdout.on('data', (c: Buffer) => out.push(c));
   stderr.on('data', (c: Buffer) => err.push(c));
-  const code = await run(args, { stdin: Readable.from([stdin]), stdout, stderr });
+  const code = await run(['score', ...args], { stdin: Readable.from([stdin]), stdout, stderr });
   return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
 }
 

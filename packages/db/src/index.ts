@@ -10,5 +10,5 @@ export {
 export type { GateOptions, Holder, StallReport } from './embedded-gate.ts';
 export { DatabaseError, type DatabaseErrorCode, databaseErrorOf } from './errors.ts';
 export { loadMigrations, type Migration, migrate } from './migrate.ts';
+export type { RequestRow } from './schema.ts';
 export * as schema from './schema.ts';
-export { REQUEST_STATUSES, type RequestStatus } from './schema.ts';

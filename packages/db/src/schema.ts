@@ -1,8 +1,17 @@
+import type {
+  DecisionKind,
+  Reason,
+  RequestKind,
+  RequestStatus,
+  Tier,
+  WhitelistScope,
+} from '@gatehouse/contract';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
   bigserial,
   boolean,
+  check,
   index,
   integer,
   jsonb,
@@ -89,21 +98,36 @@ export const groupMembers = pgTable(
 );
 
 /** Whitelist entries added by approvers ("approve and whitelist"); merged into the policy's. */
-export const whitelistEntries = pgTable('whitelist_entries', {
-  id: text('id').primaryKey(),
-  kind: text('kind').$type<'shell' | 'sql'>().notNull(),
-  /** Exact command, or null when `match` is a pattern over the parsed command. */
-  command: text('command'),
-  match: jsonb('match').$type<Record<string, unknown>>(),
-  reason: text('reason').notNull(),
-  createdBy: text('created_by')
-    .notNull()
-    .references(() => users.id),
-  requestId: text('request_id'),
-  createdAt: createdAt(),
-  expiresAt: at('expires_at').notNull(),
-  revokedAt: at('revoked_at'),
-});
+export const whitelistEntries = pgTable(
+  'whitelist_entries',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind').$type<RequestKind>().notNull(),
+    /** Exact command, or null when `match` is a pattern over the parsed command. */
+    command: text('command'),
+    match: jsonb('match').$type<Record<string, unknown>>(),
+    reason: text('reason').notNull(),
+    createdBy: text('created_by')
+      .notNull()
+      .references(() => users.id),
+    requestId: text('request_id'),
+    createdAt: createdAt(),
+    expiresAt: at('expires_at').notNull(),
+    revokedAt: at('revoked_at'),
+    /**
+     * Whom the entry applies to, and the agent id, agent type or environment that scope names
+     * (null for `global`). Entries added before scopes existed applied to everyone: `global`.
+     */
+    scope: text('scope').$type<WhitelistScope>().notNull().default('global'),
+    scopeValue: text('scope_value'),
+  },
+  (t) => [
+    check(
+      'whitelist_entries_scope',
+      sql`(${t.scope} = 'global' and ${t.scopeValue} is null) or (${t.scope} in ('agent', 'agent_type', 'environment') and ${t.scopeValue} is not null)`,
+    ),
+  ],
+);
 
 /** Personal API tokens. Only the SHA-256 of the token is stored; the token is shown once. */
 export const apiTokens = pgTable(
@@ -166,17 +190,6 @@ export const revocations = pgTable('revocations', {
   createdAt: createdAt(),
 });
 
-export const REQUEST_STATUSES = [
-  'pending',
-  'approved',
-  'rejected',
-  'expired',
-  'cancelled',
-  'auto_approved',
-  'denied',
-] as const;
-export type RequestStatus = (typeof REQUEST_STATUSES)[number];
-
 export const requests = pgTable(
   'requests',
   {
@@ -185,15 +198,15 @@ export const requests = pgTable(
       .notNull()
       .references(() => agents.id),
     sessionId: text('session_id').notNull(),
-    kind: text('kind').$type<'shell' | 'sql'>().notNull(),
+    kind: text('kind').$type<RequestKind>().notNull(),
     dialect: text('dialect'),
     command: text('command').notNull(),
     target: text('target'),
     context: jsonb('context').$type<Record<string, unknown>>().notNull(),
     cmdHash: text('cmd_hash').notNull(),
     score: smallint('score').notNull(),
-    tier: text('tier').$type<'auto' | 'review' | 'multi_party' | 'deny'>().notNull(),
-    reasons: jsonb('reasons').$type<unknown[]>().notNull(),
+    tier: text('tier').$type<Tier>().notNull(),
+    reasons: jsonb('reasons').$type<Reason[]>().notNull(),
     commands: jsonb('commands').$type<unknown[]>().notNull(),
     policyVersion: text('policy_version').notNull(),
     whitelistedBy: text('whitelisted_by'),
@@ -224,7 +237,7 @@ export const decisions = pgTable(
     userId: text('user_id')
       .notNull()
       .references(() => users.id),
-    decision: text('decision').$type<'approve' | 'reject'>().notNull(),
+    decision: text('decision').$type<DecisionKind>().notNull(),
     comment: text('comment'),
     createdAt: createdAt(),
   },
@@ -309,3 +322,6 @@ export const recordings = pgTable('recordings', {
   masked: jsonb('masked').$type<Record<string, number>>().notNull(),
   createdAt: createdAt(),
 });
+
+/** A request as stored: the one row type every part of the server passes around. */
+export type RequestRow = typeof requests.$inferSelect;

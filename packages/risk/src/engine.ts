@@ -59,7 +59,7 @@ function buildEngine(
     const analysis = safeSql(text, dialect);
     for (const command of analysis.commands) command.via = [...via, ...command.via];
     sqlSink.push(analysis);
-  });
+  }, { productionNames: policy.productionNames });
 
   function analyze(input: AssessInput): Analysis {
     if (input.kind === 'sql') {

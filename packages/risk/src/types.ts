@@ -33,6 +33,8 @@ export interface AssessContext {
   justification?: string;
   /** The requesting agent's type (`ci`, `coding-agent`, …); selects an agent-type profile. */
   agentType?: string;
+  /** The requesting agent's id; only whitelist entries scoped to agents (`agents`) read it. */
+  agentId?: string;
   /** Evaluation time for whitelist expiry; defaults to now. Injected so tests are deterministic. */
   now?: Date;
 }
@@ -46,8 +48,10 @@ export interface AssessInput {
 
 /**
  * Rule categories. The first five are the tier-table categories of the default policy;
- * the rest are out-of-scope categories that the default policy denies, plus `uncertainty`
- * for anything the parsers could not fully understand.
+ * the rest are out-of-scope categories that the default policy denies (`network_config`:
+ * changing the host's or the cloud's network; `sabotage`: destroying or exhausting the host or
+ * hijacking it, e.g. wiping `/` or a disk, fork bombs, crypto miners), plus `uncertainty` for
+ * anything the parsers could not fully understand.
  */
 export type Category =
   | 'read_only'
@@ -60,6 +64,8 @@ export type Category =
   | 'remote_code'
   | 'persistence'
   | 'defense_evasion'
+  | 'network_config'
+  | 'sabotage'
   | 'uncertainty'
   | 'context';
 
@@ -73,6 +79,11 @@ export interface Reason {
   detail: string;
   /** Tier floor this rule imposes, when it has one. */
   floor?: Tier;
+  /**
+   * What the engine resolved the matched text to (unwrapped command, decoded payload, target
+   * resolved against `cd`), up to three forms joined with `; `. Shown by `gatehouse score --explain`.
+   */
+  resolved?: string;
 }
 
 /** One command as the engine understood it, after quoting, escapes and wrappers were resolved. */
@@ -114,6 +125,8 @@ export interface RiskEngine {
 export interface Finding {
   rule: string;
   detail: string;
+  /** The resolved form behind the finding (see `Reason.resolved`). */
+  resolved?: string;
   /**
    * Indexes into the analysis's `commands` of the parsed commands this finding is about (a
    * wrapper's finding is about the commands it runs). Absent when the analyzer cannot tie the

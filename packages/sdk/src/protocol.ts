@@ -1,3 +1,4 @@
+import { isAllowStatus, isRequestStatus, isTier } from '@gatehouse/contract';
 import { GatehouseError } from './errors.ts';
 import type { FinalStatus, Reason, RequestStatus, Tier } from './types.ts';
 
@@ -5,28 +6,10 @@ import type { FinalStatus, Reason, RequestStatus, Tier } from './types.ts';
 // sends is untrusted input: a shape that does not match the contract is a protocol error,
 // never something to guess around.
 
-const STATUSES: ReadonlySet<string> = new Set<RequestStatus>([
-  'auto_approved',
-  'denied',
-  'pending',
-  'approved',
-  'rejected',
-  'expired',
-  'cancelled',
-]);
-const TIERS: ReadonlySet<string> = new Set<Tier>(['auto', 'review', 'multi_party', 'deny']);
-
-export function isRequestStatus(value: unknown): value is RequestStatus {
-  return typeof value === 'string' && STATUSES.has(value);
-}
+export { isAllowStatus, isRequestStatus };
 
 export function isFinalStatus(value: unknown): value is FinalStatus {
   return isRequestStatus(value) && value !== 'pending';
-}
-
-/** The only two statuses under which a command may run. */
-export function isAllowStatus(status: RequestStatus): boolean {
-  return status === 'auto_approved' || status === 'approved';
 }
 
 export interface Session {
@@ -96,7 +79,7 @@ export function parseSubmitted(body: unknown): SubmittedRequest {
     status: body.status,
     reasons: parseReasons(body.reasons),
   };
-  if (typeof body.tier === 'string' && TIERS.has(body.tier)) submitted.tier = body.tier as Tier;
+  if (isTier(body.tier)) submitted.tier = body.tier;
   if (typeof body.score === 'number' && Number.isFinite(body.score)) submitted.score = body.score;
   const verdict = optionalVerdict(body.verdict);
   if (verdict !== undefined) submitted.verdict = verdict;

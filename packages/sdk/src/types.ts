@@ -1,32 +1,8 @@
+import type { RequestContext, RequestKind, RequestStatus, Tier } from '@gatehouse/contract';
 import type { VerdictClaims } from '@gatehouse/verdict';
 import type { GatehouseErrorCode } from './errors.ts';
 
-export type RequestKind = 'shell' | 'sql';
-
-export type RequestStatus =
-  | 'auto_approved'
-  | 'denied'
-  | 'pending'
-  | 'approved'
-  | 'rejected'
-  | 'expired'
-  | 'cancelled';
-
-export type FinalStatus = Exclude<RequestStatus, 'pending'>;
-
-export type Tier = 'auto' | 'review' | 'multi_party' | 'deny';
-
-/** Where and why a command runs; shown to approvers and bound into the verdict (host/database). */
-export interface RequestContext {
-  cwd?: string;
-  /** Host a shell command runs on; part of the signed command subject. */
-  host?: string;
-  /** Database a SQL statement runs against; part of the signed command subject. */
-  database?: string;
-  environment?: string;
-  tool?: string;
-  justification?: string;
-}
+export type { FinalStatus, RequestContext, RequestKind, RequestStatus, Tier } from '@gatehouse/contract';
 
 export interface AuthorizeInput {
   kind: RequestKind;

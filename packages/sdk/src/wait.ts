@@ -1,3 +1,4 @@
+import { MAX_WAIT_SECONDS } from '@gatehouse/contract';
 import { abortError, sleep } from './abort.ts';
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
 import { GatehouseError } from './errors.ts';
@@ -5,8 +6,8 @@ import type { HttpResponse } from './http.ts';
 import type { SafeLogger } from './logger.ts';
 import { type FinalVerdict, parseFinalVerdict } from './protocol.ts';
 
-/** The server holds a long-poll for at most this long. */
-export const MAX_WAIT_SECONDS = 60;
+/** The server holds a long-poll for at most this long; asking for more is refused. */
+export { MAX_WAIT_SECONDS };
 
 export interface WaitDeps {
   /** GET /v1/requests/:id/verdict?wait=S; resolves for a 2xx, throws a GatehouseError otherwise. */

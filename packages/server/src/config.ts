@@ -1,5 +1,12 @@
 import { resolve } from 'node:path';
 import type { MaskingConfig } from '@gatehouse/mask';
+import { Value } from 'typebox/value';
+import {
+  type ConfigVariable,
+  type ConfigVariables,
+  configVariables,
+  type VariableSchema,
+} from './config-schema.ts';
 
 export interface Config {
   host: string;
@@ -56,134 +63,206 @@ export interface OidcConfig {
   roleMap: Record<string, string[]>;
 }
 
+/** A variable with a value the server cannot use, or variables that do not fit together. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   readonly code = 'ERR_CONFIG';
+  constructor(
+    message: string,
+    /** The variable at fault, when it is one. */
+    readonly variable?: ConfigVariable,
+  ) {
+    super(message);
+  }
 }
 
+/**
+ * The server's configuration from the environment, every variable parsed and checked through
+ * `CONFIG_SCHEMA` (config-schema.ts). An unset variable takes its default; so does an empty
+ * one, except where the schema says empty is a mistake.
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const port = integer(env, 'GATEHOUSE_PORT', 8080, 0, 65_535);
-  const host = env.GATEHOUSE_HOST || '127.0.0.1';
-  if (env.GATEHOUSE_MASTER_KEY !== undefined && env.GATEHOUSE_MASTER_KEY.length < 32) {
-    throw new ConfigError(
-      'GATEHOUSE_MASTER_KEY must be at least 32 characters (e.g. `openssl rand -base64 32`)',
-    );
-  }
-  if (env.GATEHOUSE_ADMIN_TOKEN !== undefined && env.GATEHOUSE_ADMIN_TOKEN.length < 24) {
-    throw new ConfigError('GATEHOUSE_ADMIN_TOKEN must be at least 24 characters');
-  }
-  return {
-    host,
-    port,
-    dataDir: resolve(env.GATEHOUSE_DATA_DIR || '.gatehouse'),
-    databaseUrl: env.DATABASE_URL || undefined,
-    redisUrl: env.REDIS_URL || undefined,
-    redisPrefix: env.GATEHOUSE_REDIS_PREFIX || 'gatehouse',
-    adminToken: env.GATEHOUSE_ADMIN_TOKEN || undefined,
-    masterKey: env.GATEHOUSE_MASTER_KEY || undefined,
-    issuer: env.GATEHOUSE_ISSUER || 'gatehouse',
-    policyFile: env.GATEHOUSE_POLICY_FILE || undefined,
-    bodyLimit: integer(env, 'GATEHOUSE_BODY_LIMIT', 256 * 1024, 1024, 16 * 1024 * 1024),
-    dbPoolSize: integer(env, 'GATEHOUSE_DB_POOL_SIZE', 20, 1, 500),
-    logLevel: env.GATEHOUSE_LOG_LEVEL || 'info',
-    recordingRetentionDays: integer(env, 'GATEHOUSE_RECORDING_RETENTION_DAYS', 90, 1, 36_500),
-    checkpointSeconds: integer(env, 'GATEHOUSE_CHECKPOINT_SECONDS', 60, 1, 3_600),
-    trustProxy: env.GATEHOUSE_TRUST_PROXY || undefined,
-    publicUrl: publicUrl(env),
-    sessionIdleMinutes: integer(env, 'GATEHOUSE_SESSION_IDLE_MINUTES', 30, 1, 12 * 60),
-    oidc: oidcConfig(env),
-  };
+  return toConfig(readVariables(env).values);
 }
 
-function publicUrl(env: NodeJS.ProcessEnv): string | undefined {
-  const raw = env.GATEHOUSE_PUBLIC_URL;
-  if (!raw) return undefined;
+/** Where a variable's value came from. */
+export type ConfigSource = 'env' | 'default';
+
+/** One line of `gatehouse config`. */
+export interface ConfigEntry {
+  variable: ConfigVariable;
+  /** As the server uses it, secrets redacted; `undefined` when unset with no default. */
+  value: unknown;
+  source: ConfigSource;
+  /** What an unset variable without a literal default means (e.g. "generated on first start"). */
+  unset?: string;
+}
+
+/**
+ * The effective configuration, variable by variable, with where each value came from and
+ * secrets redacted. Throws the same ConfigError as `loadConfig` for a configuration the server
+ * would refuse, so what it shows is what would run.
+ */
+export function describeConfig(env: NodeJS.ProcessEnv = process.env): ConfigEntry[] {
+  const { values, sources } = readVariables(env);
+  toConfig(values);
+  return configVariables().map(([name, schema]) => ({
+    variable: name,
+    value: redact(schema, values[name]),
+    source: sources[name],
+    ...(values[name] === undefined && schema.defaultText ? { unset: schema.defaultText } : {}),
+  }));
+}
+
+/** How a secret is shown; the docs and `gatehouse config` both say this. */
+export const REDACTED = '<redacted>';
+
+function redact(schema: VariableSchema, value: unknown): unknown {
+  if (value === undefined) return undefined;
+  if (schema.secret === 'value') return REDACTED;
+  if (schema.secret === 'url-password') return redactUrl(String(value));
+  return value;
+}
+
+/** A URL with its password masked; anything that does not parse as a URL may hold one anywhere. */
+function redactUrl(raw: string): string {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError(
-      `GATEHOUSE_PUBLIC_URL must be a URL such as https://gatehouse.example.com, got "${raw}"`,
-    );
+    return `${REDACTED} (not a URL)`;
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ConfigError('GATEHOUSE_PUBLIC_URL must start with https: (or http: on a trusted network)');
+  if (url.password) url.password = '***';
+  return url.href;
+}
+
+function readVariables(env: NodeJS.ProcessEnv): {
+  values: ConfigVariables;
+  sources: Record<ConfigVariable, ConfigSource>;
+} {
+  const values: Record<string, unknown> = {};
+  const sources = {} as Record<ConfigVariable, ConfigSource>;
+  for (const [name, schema] of configVariables()) {
+    const raw = env[name];
+    if (raw === undefined || (raw === '' && schema.emptyIsUnset !== false)) {
+      if (schema.default !== undefined) values[name] = structuredClone(schema.default);
+      sources[name] = 'default';
+    } else {
+      values[name] = parseVariable(name, schema, raw);
+      sources[name] = 'env';
+    }
   }
-  // Stored without a trailing slash so paths can be appended to it.
+  return { values: values as ConfigVariables, sources };
+}
+
+/**
+ * The environment's string as the schema's type, checked. Converted here rather than with
+ * TypeBox's `Value.Convert`, which truncates "1.5" to the integer 1: a fractional value is a
+ * mistake to report, not to round.
+ */
+function parseVariable(name: ConfigVariable, schema: VariableSchema, raw: string): unknown {
+  let value: unknown = raw;
+  if (schema.type === 'integer' || schema.type === 'number') {
+    value = Number(raw);
+  } else if (schema.contentMediaType === 'application/json') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw invalid(name, schema, raw);
+    }
+  }
+  if (!Value.Check(schema, value)) throw invalid(name, schema, raw, value);
+  return value;
+}
+
+/** "NAME must be <what it expects>, got <what it got>", never echoing a secret. */
+function invalid(name: ConfigVariable, schema: VariableSchema, raw: string, parsed?: unknown): ConfigError {
+  const got =
+    schema.secret === 'value'
+      ? `${raw.length} characters`
+      : `"${schema.secret === 'url-password' ? redactUrl(raw) : raw}"`;
+  // In a JSON value, say where the first problem is (a role map can be long): the deepest
+  // path TypeBox reports, as the outer ones only say that some branch of a union failed.
+  const at =
+    parsed !== null && typeof parsed === 'object'
+      ? Value.Errors(schema, parsed)
+          .map((e) => e.instancePath)
+          .reduce((deepest, path) => (path.length > deepest.length ? path : deepest), '')
+      : '';
+  return new ConfigError(
+    `${name} must be ${expectation(schema)}, got ${got}${at ? ` (first problem at ${at})` : ''}`,
+    name,
+  );
+}
+
+/** What a valid value looks like, in words, from the schema. */
+export function expectation(schema: VariableSchema): string {
+  if (schema.expects) return schema.expects;
+  if (schema.type === 'integer') return `an integer between ${schema.minimum} and ${schema.maximum}`;
+  if (schema.anyOf) return `one of ${schema.anyOf.map((s) => s.const).join(', ')}`;
+  if (schema.minLength !== undefined && schema.minLength > 1)
+    return `at least ${schema.minLength} characters`;
+  return 'a non-empty string';
+}
+
+function toConfig(v: ConfigVariables): Config {
+  return {
+    host: v.GATEHOUSE_HOST,
+    port: v.GATEHOUSE_PORT,
+    dataDir: resolve(v.GATEHOUSE_DATA_DIR),
+    databaseUrl: v.DATABASE_URL,
+    redisUrl: v.REDIS_URL,
+    redisPrefix: v.GATEHOUSE_REDIS_PREFIX,
+    adminToken: v.GATEHOUSE_ADMIN_TOKEN,
+    masterKey: v.GATEHOUSE_MASTER_KEY,
+    issuer: v.GATEHOUSE_ISSUER,
+    policyFile: v.GATEHOUSE_POLICY_FILE,
+    bodyLimit: v.GATEHOUSE_BODY_LIMIT,
+    dbPoolSize: v.GATEHOUSE_DB_POOL_SIZE,
+    logLevel: v.GATEHOUSE_LOG_LEVEL,
+    recordingRetentionDays: v.GATEHOUSE_RECORDING_RETENTION_DAYS,
+    checkpointSeconds: v.GATEHOUSE_CHECKPOINT_SECONDS,
+    trustProxy: v.GATEHOUSE_TRUST_PROXY,
+    // Stored without a trailing slash so paths can be appended to it.
+    publicUrl: v.GATEHOUSE_PUBLIC_URL && publicUrl(v.GATEHOUSE_PUBLIC_URL),
+    sessionIdleMinutes: v.GATEHOUSE_SESSION_IDLE_MINUTES,
+    oidc: oidcConfig(v),
+  };
+}
+
+function publicUrl(raw: string): string {
+  const url = new URL(raw);
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
-function oidcConfig(env: NodeJS.ProcessEnv): OidcConfig | undefined {
-  const issuer = env.GATEHOUSE_OIDC_ISSUER;
+/** The rules between variables, which no single variable's schema can say. */
+function oidcConfig(v: ConfigVariables): OidcConfig | undefined {
+  const issuer = v.GATEHOUSE_OIDC_ISSUER;
   if (!issuer) return undefined;
-  const clientId = env.GATEHOUSE_OIDC_CLIENT_ID;
-  const clientSecret = env.GATEHOUSE_OIDC_CLIENT_SECRET;
+  const clientId = v.GATEHOUSE_OIDC_CLIENT_ID;
+  const clientSecret = v.GATEHOUSE_OIDC_CLIENT_SECRET;
   if (!clientId || !clientSecret) {
     throw new ConfigError(
       'GATEHOUSE_OIDC_ISSUER needs GATEHOUSE_OIDC_CLIENT_ID and GATEHOUSE_OIDC_CLIENT_SECRET',
     );
   }
-  if (!env.GATEHOUSE_PUBLIC_URL) {
+  if (!v.GATEHOUSE_PUBLIC_URL) {
     throw new ConfigError(
       'OIDC login needs GATEHOUSE_PUBLIC_URL (the redirect URI is <public url>/v1/auth/oidc/callback)',
     );
-  }
-  let url: URL;
-  try {
-    url = new URL(issuer);
-  } catch {
-    throw new ConfigError(`GATEHOUSE_OIDC_ISSUER must be a URL, got "${issuer}"`);
-  }
-  // Tokens and userinfo travel over this connection: plain http only to this machine.
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw new ConfigError('GATEHOUSE_OIDC_ISSUER must be an https: URL');
   }
   return {
     issuer,
     clientId,
     clientSecret,
-    scopes: env.GATEHOUSE_OIDC_SCOPES || 'openid email profile',
-    rolesClaim: env.GATEHOUSE_OIDC_ROLES_CLAIM || 'groups',
-    roleMap: roleMap(env.GATEHOUSE_OIDC_ROLE_MAP),
+    scopes: v.GATEHOUSE_OIDC_SCOPES,
+    rolesClaim: v.GATEHOUSE_OIDC_ROLES_CLAIM,
+    // A single role is a list of one.
+    roleMap: Object.fromEntries(
+      Object.entries(v.GATEHOUSE_OIDC_ROLE_MAP).map(([claim, roles]) => [
+        claim,
+        Array.isArray(roles) ? roles : [roles],
+      ]),
+    ),
   };
-}
-
-function roleMap(raw: string | undefined): Record<string, string[]> {
-  if (!raw) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new ConfigError('GATEHOUSE_OIDC_ROLE_MAP must be JSON: {"<claim value>": "<role or group:name>"}');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new ConfigError('GATEHOUSE_OIDC_ROLE_MAP must be a JSON object');
-  }
-  const map: Record<string, string[]> = {};
-  for (const [claim, target] of Object.entries(parsed)) {
-    const targets = Array.isArray(target) ? target : [target];
-    for (const t of targets) {
-      const valid =
-        typeof t === 'string' &&
-        (['admin', 'approver', 'auditor'].includes(t) || /^group:[\w.@-]{1,100}$/.test(t));
-      if (!valid) {
-        throw new ConfigError(
-          `GATEHOUSE_OIDC_ROLE_MAP: "${claim}" maps to ${JSON.stringify(t)}; use admin, approver, auditor or group:<name>`,
-        );
-      }
-    }
-    map[claim] = targets as string[];
-  }
-  return map;
-}
-
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
-  }
-  return value;
 }

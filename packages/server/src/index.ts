@@ -1,6 +1,5 @@
 // What openAuditAccess throws when the embedded database is held by a running server.
 export { DatabaseError, type DatabaseErrorCode } from '@gatehouse/db';
-export { evaluateQuorum, ineligibility, requiredApprovals } from './approvals/quorum.ts';
 export { type AuditAccess, openAuditAccess } from './audit/access.ts';
 export { type ChainedEvent, findChainProblem, GENESIS_HASH } from './audit/chain.ts';
 export { type CheckpointPayload, createCheckpoint } from './audit/checkpoints.ts';
@@ -8,11 +7,13 @@ export { type ExportFilter, type ExportLine, exportLog, verifyDatabase, verifyEx
 export { LogVerifier, type Problem, type VerifyReport } from './audit/verify.ts';
 export { authenticate } from './auth/authenticate.ts';
 export type { Principal, Role } from './auth/principal.ts';
-export { type Config, ConfigError, loadConfig } from './config.ts';
+export { type Config, type ConfigEntry, ConfigError, describeConfig, loadConfig } from './config.ts';
+export { withConfigTable } from './config-docs.ts';
 export { GatehouseError } from './errors.ts';
 export { buildHttpApp, type HttpOptions } from './http/app.ts';
 export { exportIncident, type IncidentFilter } from './incidents/export.ts';
 export { jobHandlers, startJobProcessing } from './jobs.ts';
+export { evaluateQuorum, ineligibility, requiredApprovals } from './lifecycle/quorum.ts';
 export { createRuntime, type Runtime } from './runtime.ts';
 export {
   closeOnSignals,

@@ -1,7 +1,7 @@
 import { escalateRequest, sweepEscalations } from './approvals/escalation.ts';
-import { expireRequest, rescheduleAll, sweepOverdue } from './approvals/expiry.ts';
 import { routeToApprovers } from './approvals/routing.ts';
 import { createCheckpoint } from './audit/checkpoints.ts';
+import { expireRequest, rescheduleAll, sweepOverdue } from './lifecycle/expiry.ts';
 import type { JobHandlers } from './platform/jobs.ts';
 import { purgeRecordings } from './recordings/service.ts';
 import type { Runtime } from './runtime.ts';

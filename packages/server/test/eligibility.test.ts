@@ -1,3 +1,4 @@
+import { ERRORS } from '@gatehouse/contract';
 import { describe, expect, it } from 'vitest';
 import {
   eligibleGroups,
@@ -5,11 +6,15 @@ import {
   groupMatches,
   inScope,
   type ScopedGroup,
-} from '../src/approvals/eligibility.ts';
-import { escalationDue } from '../src/approvals/escalation.ts';
-import { commentRequired, ineligibility } from '../src/approvals/quorum.ts';
+} from '../src/lifecycle/eligibility.ts';
+import { commentRequired, ineligibility } from '../src/lifecycle/quorum.ts';
+import { escalationDue } from '../src/lifecycle/schedule.ts';
 import { containsPattern, decodeCursor, encodeCursor } from '../src/requests/cursor.ts';
 import { whitelistRecord } from '../src/whitelist/entry.ts';
+
+/** A refusal with the HTTP status the error catalogue gives its code. */
+const statusOf = (refusal: { code: keyof typeof ERRORS } | undefined) =>
+  refusal && { status: ERRORS[refusal.code].status, code: refusal.code };
 
 const dbas: ScopedGroup = { id: 'dba', environments: ['prod'], kinds: ['sql'], escalatesTo: 'leads' };
 const prodOps: ScopedGroup = { id: 'ops', environments: ['prod'], kinds: null, escalatesTo: null };
@@ -63,7 +68,7 @@ describe('ineligibility with scope', () => {
   };
 
   it('refuses people outside the matching groups with NOT_ELIGIBLE', () => {
-    expect(ineligibility({ ...base, scope: eligibleGroups(sqlProd, groups) })).toMatchObject({
+    expect(statusOf(ineligibility({ ...base, scope: eligibleGroups(sqlProd, groups) }))).toEqual({
       status: 403,
       code: 'NOT_ELIGIBLE',
     });
@@ -88,11 +93,13 @@ describe('decision rules', () => {
 
   it('validates an approve-and-whitelist entry', () => {
     const now = new Date('2030-01-01T00:00:00Z');
+    const source = { agentId: 'agt_1', agentType: 'ci', environment: null };
     const ok = whitelistRecord(
       'wle_1',
       'shell',
       { pattern: ' systemctl restart nginx ', expiresAt: '2030-02-01T00:00:00Z', reason: 'routine' },
       now,
+      source,
     );
     expect(ok).toMatchObject({ command: 'systemctl restart nginx', match: null, kind: 'shell' });
     const bad = (input: Partial<Parameters<typeof whitelistRecord>[2]>) => () =>
@@ -101,6 +108,7 @@ describe('decision rules', () => {
         'shell',
         { pattern: 'x', expiresAt: '2030-02-01T00:00:00Z', reason: 'r', ...input },
         now,
+        source,
       );
     expect(bad({ expiresAt: '2029-12-31T00:00:00Z' })).toThrow(/future/);
     expect(bad({ expiresAt: '2031-06-01T00:00:00Z' })).toThrow(/one year/);

@@ -1,5 +1,10 @@
+import { ERRORS } from '@gatehouse/contract';
 import { describe, expect, it } from 'vitest';
-import { evaluateQuorum, ineligibility, requiredApprovals } from '../src/approvals/quorum.ts';
+import { evaluateQuorum, ineligibility, requiredApprovals } from '../src/lifecycle/quorum.ts';
+
+/** A refusal with the HTTP status the error catalogue gives its code. */
+const statusOf = (refusal: { code: keyof typeof ERRORS } | undefined) =>
+  refusal && { status: ERRORS[refusal.code].status, code: refusal.code };
 
 describe('quorum', () => {
   it('requires one approval for review, two for multi-party, none otherwise', () => {
@@ -68,15 +73,15 @@ describe('eligibility', () => {
   });
 
   it('refuses final requests, late decisions and second votes with 409', () => {
-    expect(ineligibility({ ...base, request: { ...base.request, status: 'approved' } })).toMatchObject({
+    expect(statusOf(ineligibility({ ...base, request: { ...base.request, status: 'approved' } }))).toEqual({
       status: 409,
       code: 'REQUEST_FINAL',
     });
-    expect(ineligibility({ ...base, now: new Date('2026-11-22T10:15:00Z') })).toMatchObject({
+    expect(statusOf(ineligibility({ ...base, now: new Date('2026-11-22T10:15:00Z') }))).toEqual({
       status: 409,
       code: 'REQUEST_EXPIRED',
     });
-    expect(ineligibility({ ...base, decisions: [{ userId: 'u1', decision: 'approve' }] })).toMatchObject({
+    expect(statusOf(ineligibility({ ...base, decisions: [{ userId: 'u1', decision: 'approve' }] }))).toEqual({
       status: 409,
       code: 'ALREADY_DECIDED',
     });

@@ -1,10 +1,12 @@
+import type { Tier, VerdictDecision } from '@gatehouse/contract';
 import type { CommandSubject } from './command.ts';
 import { commandHash } from './command.ts';
 
-export type Decision = 'allow' | 'deny';
-export type VerdictTier = 'auto' | 'review' | 'multi_party' | 'deny';
+/** What a verdict says, and the tier it was decided at: the contract's vocabulary. */
+export type Decision = VerdictDecision;
+export type VerdictTier = Tier;
 
-/** The claims of a signed verdict (see DESIGN.md, "Verdicts"). */
+/** The claims of a signed verdict: what the SDK checks before it runs anything. */
 export interface VerdictClaims {
   iss: string;
   /** Agent id. */

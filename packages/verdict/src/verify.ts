@@ -1,3 +1,4 @@
+import { isTier } from '@gatehouse/contract';
 import { errors, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import type { VerdictClaims } from './claims.ts';
 import type { CommandSubject } from './command.ts';
@@ -78,15 +79,12 @@ function translate(error: unknown): VerdictError {
   return new VerdictError('ERR_VERDICT_MALFORMED', `verdict is malformed: ${message}`);
 }
 
-const TIERS = new Set(['auto', 'review', 'multi_party', 'deny']);
-
 function assertClaims(payload: unknown): VerdictClaims {
   const p = payload as Record<string, unknown>;
   const ok =
     typeof p.sid === 'string' &&
     (p.decision === 'allow' || p.decision === 'deny') &&
-    typeof p.tier === 'string' &&
-    TIERS.has(p.tier) &&
+    isTier(p.tier) &&
     typeof p.score === 'number' &&
     typeof p.cmd === 'string' &&
     Array.isArray(p.approvers) &&

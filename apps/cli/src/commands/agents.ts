@@ -1,29 +1,14 @@
-import { parseArgs } from 'node:util';
-import { adminPost, adminTarget, TARGET_OPTIONS, targetHelp } from '../admin-api.ts';
+import { adminPost, adminTarget } from '../admin-api.ts';
 import type { CommandIO } from '../io.ts';
-import { CliError } from '../io.ts';
 
-const USAGE = `usage: gatehouse agents revoke <agent-id> [--url URL] [--token TOKEN]
-
-Cuts an agent off: its key stops working, its sessions are refused by every replica within
-a second, its pending requests are cancelled, and its unexpired verdicts are refused at use.
-${targetHelp('admin')}`;
-
-export async function run(args: string[], io: CommandIO): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { ...TARGET_OPTIONS, help: { type: 'boolean' } },
-  });
-  if (values.help) {
-    io.stdout.write(USAGE);
-    return 0;
-  }
-  const [sub, agentId] = positionals;
-  if (sub !== 'revoke') throw new CliError(`unknown agents subcommand "${sub ?? ''}"\n${USAGE}`);
-  if (!agentId) throw new CliError(`missing the agent id\n${USAGE}`);
+/** `gatehouse agents revoke <agent-id>`: the agent is cut off on every replica within a second. */
+export async function revoke(
+  agentId: string,
+  options: { url?: string; token?: string },
+  io: CommandIO,
+): Promise<number> {
   const result = await adminPost<{ cancelledRequests?: string[] }>(
-    adminTarget(values),
+    adminTarget(options),
     `/v1/agents/${encodeURIComponent(agentId)}/revoke`,
     'revocation',
   );

@@ -1,6 +1,5 @@
 import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import {
   type ExportFilter,
   type ExportLine,
@@ -10,58 +9,16 @@ import {
   verifyExport,
 } from '@gatehouse/server';
 import type { JWK } from 'jose';
-import { type AdminTarget, adminGetLines, adminPost, TARGET_OPTIONS, targetHelp } from '../admin-api.ts';
+import { type AdminTarget, adminGetLines, adminPost } from '../admin-api.ts';
 import { openAuditSource, type SourceFlags } from '../audit-source.ts';
 import type { CommandIO } from '../io.ts';
 import { CliError } from '../io.ts';
 
-const USAGE = `usage: gatehouse audit verify [--file EXPORT.jsonl] [--keys JWKS.json] [--url URL] [--token TOKEN]
-       gatehouse audit export [--out FILE] [--since TIME] [--until TIME] [--agent AGENT_ID]
-                              [--url URL] [--token TOKEN]
-
-verify   walks every audit chain and signed checkpoint and reports, with its position, any
-         modified, deleted, inserted or reordered event and any truncation after a checkpoint.
-         Exit code 0 only when everything verifies. With --file, verifies an export offline.
-export   writes JSONL for a time range and/or agent, with the chain segments and checkpoints
-         needed to verify it offline (gatehouse audit verify --file).
-
-Reads the database of this deployment (DATABASE_URL, or the embedded data dir) and trusts
-only audit keys sealed under its master key. While a running server holds the embedded data
-dir, or with --url, asks that server's API instead (admin or auditor), which verifies and
-exports with its own trusted keys:
-${targetHelp('admin or auditor')}For an export, --keys pins the keys to trust (e.g. saved from GET /v1/audit/keys) instead of
-the file's own; for the database, instead of those sealed under the master key.
-`;
-
 /** The server walks the whole log before it answers. */
 const VERIFY_TIMEOUT_MS = 5 * 60_000;
 
-export async function run(args: string[], io: CommandIO): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      file: { type: 'string' },
-      keys: { type: 'string' },
-      out: { type: 'string' },
-      since: { type: 'string' },
-      until: { type: 'string' },
-      agent: { type: 'string' },
-      ...TARGET_OPTIONS,
-      help: { type: 'boolean' },
-    },
-  });
-  if (values.help) {
-    io.stdout.write(USAGE);
-    return 0;
-  }
-  const [sub] = positionals;
-  if (sub === 'verify') return verify(values, io);
-  if (sub === 'export') return exportCommand(values, io);
-  throw new CliError(`unknown audit subcommand "${sub ?? ''}"\n${USAGE}`);
-}
-
-async function verify(
+/** `gatehouse audit verify`: exit code 0 only when every chain and checkpoint verifies. */
+export async function verify(
   values: { file?: string; keys?: string } & SourceFlags,
   io: CommandIO,
 ): Promise<number> {
@@ -101,7 +58,8 @@ async function verifyThroughApi(target: AdminTarget, pinned: JWK[] | undefined):
   return adminPost<VerifyReport>(target, '/v1/audit/verify', 'audit verification', {}, options);
 }
 
-async function exportCommand(
+/** `gatehouse audit export`: JSONL that `audit verify --file` can check offline. */
+export async function exportEvents(
   values: { out?: string; since?: string; until?: string; agent?: string } & SourceFlags,
   io: CommandIO,
 ): Promise<number> {

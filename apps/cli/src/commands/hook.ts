@@ -4,31 +4,33 @@ import type { CommandIO } from '../io.ts';
 // Only dependency-free modules are imported statically: a failure to load the rest of
 // Gatehouse (a broken install, a bad config) must still end in a printed deny.
 
-const USAGE = `usage: gatehouse hook claude-code  (PreToolUse event JSON on stdin)
-
-Prints exactly one PreToolUse answer — {"hookSpecificOutput": {"permissionDecision": "allow"|"deny", …}} —
-and exits 0, on every path. Waits up to GATEHOUSE_HOOK_WAIT_SECONDS (default 50) for approvers.
-`;
-
 /** Time left after the wait for writing the answer, before Claude Code's hook timeout. */
 const ANSWER_MARGIN_MS = 5_000;
 const DEFAULT_WATCHDOG_MS = 55_000;
 
-export async function run(args: string[], io: CommandIO): Promise<number> {
+/**
+ * `gatehouse hook <name>`: `args` are the words after `hook`, as given; `showHelp` writes the
+ * command's help to stderr (stdout carries nothing but the answer).
+ */
+export async function hook(args: string[], io: CommandIO, showHelp: () => void): Promise<number> {
   const answer = new HookAnswer(io.stdout);
   const fail = async (reason: string, detail?: unknown) => {
     if (detail !== undefined) io.stderr.write(`gatehouse hook: ${describe(detail)}\n`);
     await answer.deny(`Gatehouse could not check this tool call, so it is denied: ${reason}`);
   };
 
-  if (args[0] === '--help' || args[0] === '-h') {
-    io.stderr.write(USAGE);
+  if (args.includes('--help') || args.includes('-h')) {
+    showHelp();
     await fail('the hook was asked for help instead of a decision');
     return 0;
   }
-  if (args[0] !== 'claude-code') {
-    io.stderr.write(USAGE);
-    await fail(`unknown hook "${args[0] ?? ''}" (expected "claude-code")`);
+  if (args[0] !== 'claude-code' || args.length > 1) {
+    showHelp();
+    await fail(
+      args[0] === 'claude-code'
+        ? `unexpected arguments after "claude-code": ${args.slice(1).join(' ')}`
+        : `unknown hook "${args[0] ?? ''}" (expected "claude-code")`,
+    );
     return 0;
   }
 

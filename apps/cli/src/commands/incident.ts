@@ -1,19 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { exportIncident, GatehouseError } from '@gatehouse/server';
-import { type AdminTarget, ApiRefusal, adminPost, TARGET_OPTIONS, targetHelp } from '../admin-api.ts';
+import { type AdminTarget, ApiRefusal, adminPost } from '../admin-api.ts';
 import { openAuditSource } from '../audit-source.ts';
 import type { CommandIO } from '../io.ts';
 import { CliError } from '../io.ts';
-
-const USAGE = `usage: gatehouse incident export --agent AGENT_ID --since TIME [--out DIR] [--url URL] [--token TOKEN]
-
-Bundles one agent's requests, decisions, verdicts, executions, recordings, sessions and the
-audit slice with its proof into DIR (default ./incident-<agent>-<time>), with a manifest of
-SHA-256 digests. Reads the database of this deployment like \`gatehouse audit\`: while a
-running server holds the embedded data dir, or with --url, asks that server's API instead.
-${targetHelp('admin or auditor')}`;
 
 /** The server builds the whole bundle before it answers. */
 const EXPORT_TIMEOUT_MS = 5 * 60_000;
@@ -23,25 +14,11 @@ interface Summary {
   audit: { ok: boolean };
 }
 
-export async function run(args: string[], io: CommandIO): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      agent: { type: 'string' },
-      since: { type: 'string' },
-      out: { type: 'string' },
-      ...TARGET_OPTIONS,
-      help: { type: 'boolean' },
-    },
-  });
-  if (values.help) {
-    io.stdout.write(USAGE);
-    return 0;
-  }
-  if (positionals[0] !== 'export')
-    throw new CliError(`unknown incident subcommand "${positionals[0] ?? ''}"\n${USAGE}`);
-  if (!values.agent || !values.since) throw new CliError(`--agent and --since are required\n${USAGE}`);
+/** `gatehouse incident export`: exit code 1 when the bundle's audit slice does not verify. */
+export async function exportBundle(
+  values: { agent: string; since: string; out?: string; url?: string; token?: string },
+  io: CommandIO,
+): Promise<number> {
   const since = new Date(values.since);
   if (Number.isNaN(since.getTime())) throw new CliError(`--since "${values.since}" is not a time (ISO 8601)`);
   const dir = resolve(values.out ?? `incident-${values.agent}-${since.toISOString().replace(/[:.]/g, '')}`);

@@ -5,20 +5,8 @@ import { loadAgentConfig } from '../integrations/config.ts';
 import { createMcpServer } from '../integrations/mcp-server.ts';
 import type { CommandIO } from '../io.ts';
 
-const USAGE = `usage: gatehouse mcp
-
-A Model Context Protocol server on stdio with one tool, run_shell {command, cwd?, justification?}:
-the command runs only after Gatehouse allows it; its output comes back with secrets masked.
-Configured like \`gatehouse run\` (GATEHOUSE_URL, GATEHOUSE_AGENT_KEY or the config file);
-GATEHOUSE_MCP_WAIT_SECONDS (default 50) bounds the wait for approvers per call,
-GATEHOUSE_MCP_TIMEOUT_SECONDS (default 600) the run time of a command.
-`;
-
-export async function run(args: string[], io: CommandIO): Promise<number> {
-  if (args[0] === '--help' || args[0] === '-h') {
-    io.stdout.write(USAGE);
-    return 0;
-  }
+/** `gatehouse mcp`: serves until the client closes stdin. */
+export async function mcp(io: CommandIO): Promise<number> {
   // A configuration error ends the process with a message on stderr, which MCP clients show;
   // a server that started without a Gatehouse would only have refusals to give.
   const config = loadAgentConfig();

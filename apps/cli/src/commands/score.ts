@@ -1,63 +1,34 @@
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import type { AssessInput, Assessment, GatehouseRiskEngine, Kind, SqlDialect } from '@gatehouse/risk';
 import { createRiskEngine, PolicyError, RiskInputError } from '@gatehouse/risk';
 import type { CommandIO } from '../io.ts';
 import { CliError } from '../io.ts';
+import { table } from '../table.ts';
 
-const USAGE = `usage: gatehouse score [--policy FILE]
-       gatehouse score --explain --kind shell|sql [--dialect D] [--env ENV] [--policy FILE] '<command>'
+export interface ScoreOptions {
+  explain?: boolean;
+  kind?: Kind;
+  dialect?: string;
+  env?: string;
+  policy?: string;
+}
 
-Without --explain, reads NDJSON lines {kind, command, dialect?, context?} from stdin and writes
-one NDJSON assessment per line, in order. A line that is not valid JSON, or not a valid request,
-gets an {"error": …} line and the rest continue.
-With --explain, prints the parsed commands and the reasons for one command as a table.
-  --policy FILE   YAML policy (may "extends: default"); default: the bundled policy
-`;
-
-export async function run(args: string[], io: CommandIO): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (error) {
-    throw new CliError(`${(error as Error).message}\n${USAGE}`);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout.write(USAGE);
-    return 0;
-  }
-  const engine = await loadEngine(values.policy);
-  if (values.explain) {
-    const command = positionals.join(' ');
-    if (command.trim() === '') throw new CliError(`--explain needs a command\n${USAGE}`);
-    const kind = (values.kind ?? 'shell') as Kind;
-    if (kind !== 'shell' && kind !== 'sql') throw new CliError('--kind must be shell or sql');
-    const input: AssessInput = { kind, command };
-    if (values.dialect) input.dialect = values.dialect as SqlDialect;
-    if (values.env) input.context = { environment: values.env };
+/** `gatehouse score`: NDJSON in, NDJSON out; or, with --explain, the tables for one command. */
+export async function score(words: string[], options: ScoreOptions, io: CommandIO): Promise<number> {
+  const engine = await loadEngine(options.policy);
+  if (options.explain) {
+    const command = words.join(' ');
+    if (command.trim() === '') throw new CliError('--explain needs a command (see `gatehouse score --help`)');
+    const input: AssessInput = { kind: options.kind ?? 'shell', command };
+    if (options.dialect) input.dialect = options.dialect as SqlDialect;
+    if (options.env) input.context = { environment: options.env };
     io.stdout.write(explain(engine.assess(input)));
     return 0;
   }
-  if (positionals.length > 0) throw new CliError(`unexpected arguments (did you mean --explain?)\n${USAGE}`);
+  if (words.length > 0) throw new CliError('unexpected arguments (did you mean --explain?)');
   await scoreStream(engine, io);
   return 0;
-}
-
-function parse(args: string[]) {
-  return parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      explain: { type: 'boolean' },
-      kind: { type: 'string' },
-      dialect: { type: 'string' },
-      env: { type: 'string' },
-      policy: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
 }
 
 async function loadEngine(policyFile: string | undefined): Promise<GatehouseRiskEngine> {
@@ -159,19 +130,4 @@ export function explain(assessment: Assessment): string {
         ),
   );
   return `${out.join('\n')}\n`;
-}
-
-function table(header: string[], rows: string[][]): string {
-  const limit = 80;
-  const cells = [header, ...rows].map((row) =>
-    row.map((cell) => (cell.length > limit ? `${cell.slice(0, limit - 1)}…` : cell)),
-  );
-  const widths = header.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)));
-  const line = (row: string[]) =>
-    `  ${row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ')}`.trimEnd();
-  return [
-    line(cells[0] as string[]),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...cells.slice(1).map(line),
-  ].join('\n');
 }

@@ -6,14 +6,7 @@ import type { CommandIO } from '../io.ts';
  * (PGlite in ./.gatehouse, in-process jobs); DATABASE_URL and REDIS_URL move storage and
  * jobs out independently.
  */
-export async function run(args: string[], io: CommandIO): Promise<number> {
-  if (args.includes('--help')) {
-    io.stdout.write(
-      'usage: gatehouse start\n\nenvironment: GATEHOUSE_HOST (127.0.0.1), GATEHOUSE_PORT (8080), GATEHOUSE_DATA_DIR (./.gatehouse),\n' +
-        'DATABASE_URL, REDIS_URL, GATEHOUSE_ADMIN_TOKEN, GATEHOUSE_MASTER_KEY, GATEHOUSE_POLICY_FILE\n',
-    );
-    return 0;
-  }
+export async function start(io: CommandIO): Promise<number> {
   const config = loadConfig();
   const running = await serve(config, { http: true, jobs: true, logger: { level: config.logLevel } });
   closeOnSignals(running);

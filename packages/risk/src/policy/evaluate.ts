@@ -45,9 +45,14 @@ export function evaluate(
     reasons.map((r) => r.weight),
   );
   const notReadOnly = reasons.some((r) => r.category !== 'read_only' && r.weight > 0);
+  const unboosted = score;
   for (const profile of profiles) {
     if (profile.scoreAdd && (notReadOnly || profile.scoreAdd < 0)) score += profile.scoreAdd;
   }
+  // A profile's boost makes an environment more careful (review → multi_party), but `deny` is
+  // for what is out of scope anywhere: a boost never turns an approvable command into a refusal
+  // (DROP TABLE is multi_party in staging as in prod). Floors and out-of-scope weights still deny.
+  if (unboosted < policy.thresholds.deny) score = Math.min(score, policy.thresholds.deny - 1);
   score = Math.max(0, Math.min(100, Math.round(score)));
 
   let ruleFloor: Tier = 'auto';
@@ -101,6 +106,8 @@ const NEVER_WHITELISTED: ReadonlySet<Category> = new Set([
   'remote_code',
   'persistence',
   'defense_evasion',
+  'network_config',
+  'sabotage',
 ]);
 
 /** One finding or pattern-rule match, with the parsed commands it is about. */
@@ -157,12 +164,14 @@ function collectReasons(
   input: EvaluateInput,
   profiles: Adjustment[],
 ): { reasons: Reason[]; hits: Hit[] } {
-  const byRule = new Map<string, { reason: Reason; details: string[] }>();
+  const byRule = new Map<string, { reason: Reason; details: string[]; resolved: string[] }>();
   const hits: Hit[] = [];
-  const add = (ruleId: string, detail: string) => {
+  const add = (ruleId: string, detail: string, resolved?: string) => {
     const existing = byRule.get(ruleId);
     if (existing) {
       if (existing.details.length < 5 && !existing.details.includes(detail)) existing.details.push(detail);
+      if (resolved && existing.resolved.length < 3 && !existing.resolved.includes(resolved))
+        existing.resolved.push(resolved);
       return;
     }
     const rule = policy.rules.get(ruleId);
@@ -176,6 +185,7 @@ function collectReasons(
           detail: `unknown rule ${ruleId}: the policy does not define it, so it is treated as uncertainty`,
         },
         details: [detail],
+        resolved: resolved ? [resolved] : [],
       });
       return;
     }
@@ -187,11 +197,11 @@ function collectReasons(
       detail: rule.explanation,
     };
     if (floor) reason.floor = floor;
-    byRule.set(ruleId, { reason, details: [detail] });
+    byRule.set(ruleId, { reason, details: [detail], resolved: resolved ? [resolved] : [] });
   };
 
   for (const finding of input.findings) {
-    add(finding.rule, finding.detail);
+    add(finding.rule, finding.detail, finding.resolved);
     hits.push({ rule: finding.rule, commands: finding.commands });
   }
   for (const rule of policy.rules.values()) {
@@ -199,17 +209,18 @@ function collectReasons(
     if (!match) continue;
     input.commands.forEach((command, index) => {
       if (!matchesCommand(match, command)) return;
-      add(rule.id, describe(command));
+      add(rule.id, describe(command), describe(command));
       hits.push({ rule: rule.id, commands: [index] });
     });
   }
 
-  const reasons = [...byRule.values()].map(({ reason, details }) => {
+  const reasons = [...byRule.values()].map(({ reason, details, resolved }) => {
     const specifics = details.filter(Boolean);
-    if (reason.category === 'uncertainty' && reason.rule === specifics[0]) return reason;
+    const withResolved: Reason = resolved.length > 0 ? { ...reason, resolved: resolved.join('; ') } : reason;
+    if (reason.category === 'uncertainty' && reason.rule === specifics[0]) return withResolved;
     return specifics.length > 0
-      ? { ...reason, detail: `${reason.detail} (${specifics.join('; ')})` }
-      : reason;
+      ? { ...withResolved, detail: `${reason.detail} (${specifics.join('; ')})` }
+      : withResolved;
   });
   return { reasons, hits };
 }
@@ -272,6 +283,8 @@ function applies(entry: WhitelistEntry, input: EvaluateInput): boolean {
   if (entry.kind && entry.kind !== input.kind) return false;
   if (entry.environments && !(environment && entry.environments.includes(environment))) return false;
   if (entry.agentTypes && !(agentType && entry.agentTypes.includes(agentType))) return false;
+  const agentId = input.context?.agentId;
+  if (entry.agents && !(agentId && entry.agents.includes(agentId))) return false;
   return true;
 }
 

@@ -1,6 +1,8 @@
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import { PolicyError } from '../errors.ts';
-import type { Policy, PolicyDocument, PolicyRule, WhitelistEntry } from './types.ts';
+import { DEFAULT_PRODUCTION_NAMES } from '../shell/production.ts';
+import { strengthenProduction } from './strictest.ts';
+import type { Policy, PolicyDocument, PolicyRule, WhitelistEntry, WhitelistProfile } from './types.ts';
 import type { Path } from './validate.ts';
 import { ValidationIssue, validatePolicyDocument } from './validate.ts';
 
@@ -82,6 +84,35 @@ function mergeWhitelist(doc: PolicyDocument, parent: PolicyDocument | undefined)
 }
 
 /**
+ * The entries of the whitelist profiles the document switches on (`useWhitelistProfiles`),
+ * from its own `whitelistProfiles` or the default's. Profiles are opt-in: the default policy
+ * defines `coding-workstation` and switches nothing on.
+ */
+function enabledProfileEntries(
+  doc: PolicyDocument,
+  parent: PolicyDocument | undefined,
+): { entries: WhitelistEntry[]; enabled: string[] } {
+  const defined: Record<string, WhitelistProfile> = {
+    ...(parent?.whitelistProfiles ?? {}),
+    ...(doc.whitelistProfiles ?? {}),
+  };
+  const enabled = doc.useWhitelistProfiles ?? [];
+  const entries: WhitelistEntry[] = [];
+  for (const name of enabled) {
+    const profile = defined[name];
+    if (!profile) {
+      throw new PolicyError(
+        'ERR_POLICY_INVALID',
+        `useWhitelistProfiles names ${name}, which no whitelistProfiles section defines (known: ${Object.keys(defined).join(', ') || 'none'})`,
+        { source: doc.source },
+      );
+    }
+    entries.push(...profile.whitelist);
+  }
+  return { entries, enabled };
+}
+
+/**
  * Turns a document into the policy the engine uses. `extends: default` semantics:
  * thresholds and the approval deadline are taken from the document when present, else from
  * the default; environment and agent-type profiles merge by name (a named profile replaces the
@@ -102,16 +133,23 @@ export function resolvePolicy(doc: PolicyDocument, base?: PolicyDocument): Polic
   const thresholds = doc.thresholds ?? parent?.thresholds;
   if (!thresholds)
     throw new PolicyError('ERR_POLICY_INVALID', 'policy has no thresholds', { source: doc.source });
+  const { entries: profileEntries, enabled } = enabledProfileEntries(doc, parent);
   const whitelist = mergeWhitelist(doc, parent);
+  const ids = new Set(whitelist.map((e) => e.id));
+  for (const entry of profileEntries) if (!ids.has(entry.id)) whitelist.push(entry);
+  const productionNames = doc.production?.names ?? parent?.production?.names ?? [...DEFAULT_PRODUCTION_NAMES];
+  const environments = { ...(parent?.environments ?? {}), ...(doc.environments ?? {}) };
   return {
     version: parent ? `${doc.version}+default.${parent.version}` : doc.version,
     thresholds,
     approvalDeadlineSeconds:
       doc.approvalDeadlineSeconds ?? parent?.approvalDeadlineSeconds ?? DEFAULT_DEADLINE_SECONDS,
-    environments: { ...(parent?.environments ?? {}), ...(doc.environments ?? {}) },
+    environments: strengthenProduction(environments, productionNames),
     agentTypes: { ...(parent?.agentTypes ?? {}), ...(doc.agentTypes ?? {}) },
     whitelist,
     rules,
+    productionNames,
+    whitelistProfiles: enabled,
     ...(doc.masking !== undefined || parent?.masking !== undefined
       ? { masking: doc.masking ?? parent?.masking }
       : {}),

@@ -82,6 +82,8 @@ export interface WhitelistEntry {
   environments?: string[];
   /** Only for these agent types, when set. */
   agentTypes?: string[];
+  /** Only for these agents (ids, matched against `context.agentId`), when set. */
+  agents?: string[];
   /** The entry stops applying at this instant. */
   expires: Date;
   reason?: string;
@@ -93,6 +95,17 @@ export interface Thresholds {
   deny: number;
 }
 
+/**
+ * An opt-in bundle of whitelist entries shipped with a policy (e.g. `coding-workstation`):
+ * off until a policy names it in `useWhitelistProfiles`.
+ */
+export interface WhitelistProfile {
+  description: string;
+  /** What the entries let run without a person, stated for whoever turns the profile on. */
+  blastRadius?: string;
+  whitelist: WhitelistEntry[];
+}
+
 /** A validated policy, ready for the engine. */
 export interface Policy {
   version: string;
@@ -102,6 +115,10 @@ export interface Policy {
   agentTypes: Record<string, Adjustment>;
   whitelist: WhitelistEntry[];
   rules: Map<string, PolicyRule>;
+  /** Names that mean production in namespaces, contexts, workspaces, remotes, stages. */
+  productionNames: string[];
+  /** Whitelist profiles that are switched on (their entries are part of `whitelist`). */
+  whitelistProfiles: string[];
   /** The `masking:` section, passed through as written: output masking validates and applies it. */
   masking?: unknown;
 }
@@ -121,6 +138,12 @@ export interface PolicyDocument {
    * the default entries with those ids. Absent or `true`: every default entry applies.
    */
   defaultWhitelist?: boolean | string[];
+  /** Names that mean production (`production: {names: [...]}`); merged: the document's replace the default's. */
+  production?: { names: string[] };
+  /** Opt-in whitelist bundles this document defines. */
+  whitelistProfiles?: Record<string, WhitelistProfile>;
+  /** The whitelist profiles (of this document or the default) to switch on. */
+  useWhitelistProfiles?: string[];
   rules: PolicyRule[];
   source?: string;
 }

@@ -8,6 +8,7 @@ import type {
   RuleOverride,
   Thresholds,
   WhitelistEntry,
+  WhitelistProfile,
 } from './types.ts';
 
 export const CATEGORIES: readonly Category[] = [
@@ -21,6 +22,8 @@ export const CATEGORIES: readonly Category[] = [
   'remote_code',
   'persistence',
   'defense_evasion',
+  'network_config',
+  'sabotage',
   'uncertainty',
   'context',
 ];
@@ -47,6 +50,9 @@ const TOP_LEVEL = new Set([
   'agentTypes',
   'whitelist',
   'defaultWhitelist',
+  'production',
+  'whitelistProfiles',
+  'useWhitelistProfiles',
   'rules',
   // Owned by output masking (@gatehouse/mask validates it); the risk engine only carries it.
   'masking',
@@ -263,7 +269,7 @@ export function validateWhitelistEntry(value: unknown, path: Path = []): Whiteli
   const raw = object(value, path, 'whitelist entry');
   onlyKeys(
     raw,
-    ['id', 'command', 'match', 'rules', 'kind', 'environments', 'agentTypes', 'expires', 'reason'],
+    ['id', 'command', 'match', 'rules', 'kind', 'environments', 'agentTypes', 'agents', 'expires', 'reason'],
     path,
     'whitelist entry',
   );
@@ -292,8 +298,41 @@ export function validateWhitelistEntry(value: unknown, path: Path = []): Whiteli
   }
   if (raw.agentTypes !== undefined)
     entry.agentTypes = stringList(raw.agentTypes, [...path, 'agentTypes'], 'agentTypes');
+  if (raw.agents !== undefined) entry.agents = stringList(raw.agents, [...path, 'agents'], 'agents');
   if (raw.reason !== undefined) entry.reason = string(raw.reason, [...path, 'reason'], 'reason');
   return entry;
+}
+
+/**
+ * Named, opt-in bundles of whitelist entries (`whitelistProfiles: {coding-workstation: {…}}`),
+ * enabled with `useWhitelistProfiles: [coding-workstation]`. Each documents what it lets run.
+ */
+function validateWhitelistProfiles(value: unknown, path: Path): Record<string, WhitelistProfile> {
+  const raw = object(value, path, 'whitelistProfiles');
+  const out: Record<string, WhitelistProfile> = {};
+  for (const [name, body] of Object.entries(raw)) {
+    const where = [...path, name];
+    if (!RULE_ID.test(name)) throw new ValidationIssue(where, `invalid whitelist profile name ${name}`);
+    const profile = object(body, where, 'whitelist profile');
+    onlyKeys(profile, ['description', 'blastRadius', 'whitelist'], where, 'whitelist profile');
+    if (!Array.isArray(profile.whitelist))
+      throw new ValidationIssue([...where, 'whitelist'], 'a whitelist profile needs a whitelist list');
+    const entries = profile.whitelist.map((entry, i) => validateWhitelistEntry(entry, [...where, 'whitelist', i]));
+    const seen = new Set<string>();
+    entries.forEach((entry, i) => {
+      if (seen.has(entry.id))
+        throw new ValidationIssue([...where, 'whitelist', i, 'id'], `duplicate whitelist id ${entry.id}`);
+      seen.add(entry.id);
+    });
+    out[name] = {
+      description: string(profile.description, [...where, 'description'], 'description'),
+      ...(profile.blastRadius !== undefined
+        ? { blastRadius: string(profile.blastRadius, [...where, 'blastRadius'], 'blastRadius') }
+        : {}),
+      whitelist: entries,
+    };
+  }
+  return out;
 }
 
 /** Validates a parsed policy object. Throws `ValidationIssue` pointing at the offending path. */
@@ -351,6 +390,15 @@ export function validatePolicyDocument(value: unknown): PolicyDocument {
           ? false
           : stringList(raw.defaultWhitelist, ['defaultWhitelist'], 'defaultWhitelist');
   }
+  if (raw.production !== undefined) {
+    const production = object(raw.production, ['production'], 'production');
+    onlyKeys(production, ['names'], ['production'], 'production');
+    doc.production = { names: stringList(production.names, ['production', 'names'], 'production.names') };
+  }
+  if (raw.whitelistProfiles !== undefined)
+    doc.whitelistProfiles = validateWhitelistProfiles(raw.whitelistProfiles, ['whitelistProfiles']);
+  if (raw.useWhitelistProfiles !== undefined)
+    doc.useWhitelistProfiles = stringList(raw.useWhitelistProfiles, ['useWhitelistProfiles'], 'useWhitelistProfiles');
   if (raw.rules !== undefined && raw.rules !== null) {
     if (!Array.isArray(raw.rules)) throw new ValidationIssue(['rules'], 'rules must be a list');
     const seen = new Set<string>();

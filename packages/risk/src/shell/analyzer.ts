@@ -4,7 +4,14 @@ import { runArgv } from './command.ts';
 import type { Scope, Session, SqlHandoff, Stream } from './context.ts';
 import { emit, literalWord, UNKNOWN } from './context.ts';
 import type { BashParser } from './parser.ts';
+import { expandBraces } from './brace.ts';
+import { productionMatcher } from './production.ts';
 import { Walker } from './walk.ts';
+
+export interface ShellAnalyzerOptions {
+  /** Names that mean production (policy `production.names`). */
+  productionNames?: readonly string[];
+}
 
 /** Wrappers inside wrappers (`sudo bash -c "ssh h 'sh -c …'"`) are followed this deep. */
 export const MAX_NESTING = 8;
@@ -16,10 +23,15 @@ const NODE_BUDGET = 20_000;
  * commands it understood and the findings of the command knowledge.
  */
 export class ShellAnalyzer {
+  private readonly production: RegExp;
+
   constructor(
     private readonly parser: BashParser,
     private readonly sql: SqlHandoff,
-  ) {}
+    options: ShellAnalyzerOptions = {},
+  ) {
+    this.production = productionMatcher(options.productionNames);
+  }
 
   analyze(text: string): Analysis {
     const session: Session = {
@@ -28,6 +40,8 @@ export class ShellAnalyzer {
       vars: new Map(),
       downloaded: new Set(),
       functions: new Set(),
+      selfSpawning: new Set(),
+      production: this.production,
       budget: NODE_BUDGET,
       sql: this.sql,
       reparse: (nestedText, scope, stdin) => this.parseAndWalk(nestedText, scope, stdin, session),
@@ -81,7 +95,7 @@ export class ShellAnalyzer {
       } catch {
         continue;
       }
-      const words = tokens.flatMap(expandBraces).map(literalWord);
+      const words = tokens.flatMap(braceFields).map(literalWord);
       if (words.length > 0) {
         const before = session.commands.length;
         runArgv(session, words, line.trim(), via, UNKNOWN);
@@ -95,9 +109,9 @@ function joinContinuations(text: string): string {
   return text.includes('\\\n') ? text.replace(/(^|[^\\])((?:\\\\)*)\\\n/g, '$1$2') : text;
 }
 
-function expandBraces(token: string): string[] {
-  const m = token.match(/^\{([^{}]*,[^{}]*)\}$/);
-  return m ? (m[1] as string).split(',') : [token];
+function braceFields(token: string): string[] {
+  // shell-quote already removed the quotes, so every brace left is one bash would expand.
+  return expandBraces(token.replace(/\\/g, '\\\\')).fields.map((f) => f.replace(/\\([\s\S])/g, '$1'));
 }
 
 interface ErrorNode {

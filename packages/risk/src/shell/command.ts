@@ -3,10 +3,13 @@ import { basename } from './argv.ts';
 import type { Invocation, Redirect, Scope, Session, Stream, Word } from './context.ts';
 import { clip, emit, literalWord, UNKNOWN, wasDownloaded } from './context.ts';
 import { checkCredentialRead } from './knowledge/credentials.ts';
+import { isDryRun } from './knowledge/dry-run.ts';
 import { KNOWLEDGE } from './knowledge/index.ts';
+import { checkMining } from './knowledge/mining.ts';
 import { isVersionOrHelp, READ_ONLY } from './knowledge/read-only.ts';
 import { checkWriteTarget } from './knowledge/targets.ts';
 import { normalizePath } from './paths.ts';
+import { globCandidates } from './programs.ts';
 import { unwrap } from './wrappers.ts';
 
 /**
@@ -95,9 +98,37 @@ export function runArgv(
   redirects: Redirect[] = [],
 ): Stream {
   const mark = markFindings(session);
-  const out = dispatch(session, words, text, scope, stdin, redirects);
-  attributeFindings(session, mark);
-  return out;
+  const outer = session.current;
+  try {
+    return dispatch(session, expandFields(words), text, scope, stdin, redirects);
+  } finally {
+    session.current = outer;
+    attributeFindings(session, mark);
+  }
+}
+
+/** Brace expansion: bash turns `/{bin,etc}` into two words before anything else happens. */
+function expandFields(words: Word[]): Word[] {
+  if (!words.some((w) => w.fields)) return words;
+  return words.flatMap((w) =>
+    w.fields ? w.fields.map((value) => ({ ...w, value, text: w.text, fields: undefined })) : [w],
+  );
+}
+
+/** The decoded text a program name was computed from (`$(echo dXNlcmFkZA== | base64 -d)`), if known. */
+function decodedPayload(word: Word): string | undefined {
+  for (const stream of word.streams) if (stream.kind === 'decoded' && stream.text !== undefined) return stream.text;
+  return undefined;
+}
+
+/** How a command reads after resolution, for the approver: the wrapper chain, then the argv. */
+function resolvedForm(scope: Scope, name: string, argv: string[]): string {
+  const command = [name, ...argv.map(quoteForDisplay)].join(' ');
+  return scope.via.length > 0 ? `${scope.via.join(' > ')} > ${command}` : command;
+}
+
+function quoteForDisplay(arg: string): string {
+  return arg === '' || /[\s'"\\$`]/.test(arg) ? `'${arg.replace(/'/g, `'\\''`)}'` : arg;
 }
 
 function dispatch(
@@ -111,6 +142,14 @@ function dispatch(
   let [nameWord, ...args] = words;
   if (!nameWord) return UNKNOWN;
   if (nameWord.expanded) emit(session, 'shell.variable-command-name', nameWord.text);
+  const payload = nameWord.substituted ? decodedPayload(nameWord) : undefined;
+  if (payload !== undefined) {
+    // The program and its arguments are the decoded text: judge that text as the command it is.
+    const line = [payload.trim(), ...args.map((a) => a.text)].join(' ');
+    emit(session, 'shell.decoded-command', `${nameWord.text} decodes to: ${line}`, `decoded: ${line}`);
+    session.reparse(line, { depth: scope.depth + 1, via: [...scope.via, 'decoded'] }, stdin);
+    return UNKNOWN;
+  }
   if (nameWord.unresolved) {
     session.commands.push({
       kind: 'shell',
@@ -125,7 +164,15 @@ function dispatch(
   if (substituted && !PRINT_ONLY.has(basename(nameWord.value))) {
     emit(session, 'shell.dynamic-argument', `${basename(nameWord.value)} … ${substituted.text}`);
   }
-  if (nameWord.glob) emit(session, 'shell.glob-command-name', nameWord.text);
+  if (nameWord.glob) {
+    emit(session, 'shell.glob-command-name', nameWord.text);
+    const candidates = globCandidates(nameWord.value);
+    if (candidates.length > 0) {
+      const via = { depth: scope.depth, via: [...scope.via, `glob ${nameWord.text}`] };
+      for (const candidate of candidates) runArgv(session, [literalWord(candidate), ...args], text, via, stdin, redirects);
+      return UNKNOWN;
+    }
+  }
   if (nameWord.obfuscated)
     emit(session, 'shell.obfuscated-command-name', `${nameWord.text} reads as ${nameWord.value}`);
   const separators = fieldSeparators(session, nameWord);
@@ -148,6 +195,10 @@ function dispatch(
     scope,
     session,
   };
+  session.current = resolvedForm(scope, name, invocation.argv);
+  checkMining(invocation);
+  if (session.selfSpawning.has(name))
+    emit(session, 'shell.resource.fork-bomb', `${name} is a function that starts copies of itself in a pipe or in the background`);
   if (nameWord.value.includes('/') && wasDownloaded(session, nameWord.value)) {
     emit(
       session,
@@ -172,6 +223,8 @@ function dispatch(
   });
   const sensitive = checkCredentialRead(invocation);
   if (isVersionOrHelp(invocation.argv)) return UNKNOWN;
+  // A dry run prints what the tool would do; it is judged as the read it is.
+  if (!wrapped && isDryRun(name, invocation.argv)) return sensitive ?? UNKNOWN;
   const handler = KNOWLEDGE.get(name);
   let output: Stream | undefined;
   if (handler) output = handler(invocation) ?? undefined;

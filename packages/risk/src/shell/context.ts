@@ -36,6 +36,8 @@ export interface Word {
   unresolved: boolean;
   /** Part of the value is the output of a command substitution, known only when it runs. */
   substituted: boolean;
+  /** The words bash makes of it by brace expansion (`/{bin,etc}` → `/bin`, `/etc`), when it has braces. */
+  fields?: string[];
 }
 
 export type SqlHandoff = (text: string, dialect: SqlDialect, via: string[]) => void;
@@ -53,6 +55,22 @@ export interface Session {
   downloaded: Set<string>;
   /** Functions defined earlier in the script; calling one runs its (already judged) body. */
   functions: Set<string>;
+  /** Functions whose body runs themselves in a pipe or in the background: calling one is a fork bomb. */
+  selfSpawning: Set<string>;
+  /**
+   * The working directory after a literal `cd` earlier in the line (absolute, normalised);
+   * undefined while the command runs in the agent's own working directory (the project).
+   */
+  cwd?: string;
+  /** The Terraform workspace selected earlier in the line (`terraform workspace select prod`). */
+  terraformWorkspace?: string;
+  /** Names that mean production (from the policy); see `production.ts`. */
+  production: RegExp;
+  /**
+   * The resolved form of the command being judged (wrappers unwrapped, words expanded), which
+   * findings carry so an approver sees what the engine read, not only the source text.
+   */
+  current?: string;
   /** Remaining node visits; bounds work on adversarial input. */
   budget: number;
   sql: SqlHandoff;
@@ -87,8 +105,14 @@ export interface Invocation {
   session: Session;
 }
 
-export function emit(session: Session, rule: ShellRuleId, detail: string): void {
-  if (session.findings.length < 500) session.findings.push({ rule, detail: clip(detail) });
+/**
+ * Records a finding. `resolved` is what the finding is about after resolution (a decoded
+ * payload, a target resolved against `cd`); absent, the command being judged in its resolved form.
+ */
+export function emit(session: Session, rule: ShellRuleId, detail: string, resolved?: string): void {
+  if (session.findings.length >= 500) return;
+  const form = resolved ?? session.current;
+  session.findings.push(form ? { rule, detail: clip(detail), resolved: clip(form, 240) } : { rule, detail: clip(detail) });
 }
 
 export function clip(text: string, max = 160): string {

@@ -157,6 +157,37 @@ const REGENERABLE = new Set([
   '.terraform',
 ]);
 
+/**
+ * A top-level system directory or everything in it (`/usr`, `/etc/`, `/var/*`, `/home`):
+ * deleting it recursively destroys the host, not one of its parts. `/tmp` is scratch.
+ */
+export function isTopLevelSystemDirectory(raw: string): boolean {
+  const path = container(normalizePath(raw));
+  return SYSTEM_ROOTS.includes(path) && path !== '/tmp';
+}
+
+/**
+ * Files whose content is a database or a service's state: `*.db`, `*.sqlite`, anything under
+ * `/var/lib`. Truncating or overwriting one (`truncate -s 0`, `cp /dev/null`, `: >`) destroys
+ * the data as surely as `rm` does, with no file disappearing.
+ */
+export function isDataFile(raw: string): boolean {
+  const path = normalizePath(raw);
+  return (
+    /^\/var\/lib\/./.test(path) ||
+    /\.(db|sqlite|sqlite3|db3|s3db|sl3|mdb|accdb|ibd|frm|myd|myi|rdb|aof|wal|mdf|ldf|ndf|dbf|kdbx|realm|leveldb|ldb)$/i.test(path) ||
+    /(^|\/)(ibdata\d*|ib_logfile\d*|pg_wal|PG_VERSION|dump\.rdb|appendonly\.aof)$/.test(path)
+  );
+}
+
+/** Files and directories that configure the host's network (DNS, hosts, interfaces, firewall rules). */
+const NETWORK_CONFIG_PATHS =
+  /^\/etc\/(resolv\.conf|hosts|hosts\.(allow|deny)|network(s)?|netplan|NetworkManager\/(system-connections|conf\.d|NetworkManager\.conf)|sysconfig\/network(-scripts)?|systemd\/(network|resolved\.conf)|iptables|nftables\.conf|nftables\.d|ufw|firewalld|dhcp|dhclient\.conf|wpa_supplicant|iproute2|ppp|wireguard|openvpn|dnsmasq\.(conf|d)|nsswitch\.conf|sysctl\.d\/[^/]*net)(\/|$|\.)|^\/proc\/sys\/net(\/|$)|^\/run\/systemd\/resolve(\/|$)/;
+
+export function isNetworkConfigPath(raw: string): boolean {
+  return NETWORK_CONFIG_PATHS.test(normalizePath(raw));
+}
+
 /** Lexical normalisation: `$HOME`→`~`, folds `//`, `/./`, `..`; keeps a trailing `/*` as `/*`. */
 export function normalizePath(raw: string): string {
   let path = raw.trim();
@@ -273,7 +304,7 @@ const CREDENTIAL_EXAMPLES = [
  * A glob pattern as a regular expression over paths, as bash expands it: `*` and `?` never
  * cross `/` and do not match the leading `.` of a hidden name.
  */
-function globRegExp(glob: string): RegExp {
+export function globRegExp(glob: string): RegExp {
   let re = '';
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i] as string;

@@ -3,6 +3,17 @@
  * checks it); an id missing from a policy fails closed at assessment time.
  */
 export const SHELL_RULE_IDS = [
+  'shell.decoded-command',
+  'shell.resource.fork-bomb',
+  'shell.deploy',
+  'shell.deploy.production',
+  'shell.net.config',
+  'shell.rm.system-root',
+  'shell.mining',
+  'shell.rsync.delete-remote',
+  'shell.service.stop-critical',
+  'shell.process.kill-critical',
+  'shell.data.clobber',
   'shell.build.deploy-target',
   'shell.build.run',
   'shell.chmod.world-writable',

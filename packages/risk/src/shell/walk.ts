@@ -4,6 +4,7 @@ import type { Redirect, Scope, Session, Stream, Word } from './context.ts';
 import { emit, literalWord, UNKNOWN } from './context.ts';
 import { checkAssignment } from './knowledge/environment.ts';
 import { classifyPath } from './paths.ts';
+import { isSpawnerLoop, spawnsItself } from './spawn.ts';
 import { resolveWord } from './words.ts';
 
 const SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'ksh', 'ash', 'fish']);
@@ -79,9 +80,15 @@ export class Walker {
         const body = node.childForFieldName('body');
         const name = node.childForFieldName('name')?.text;
         if (name) this.session.functions.add(name);
+        if (name && body && spawnsItself(body, name)) this.session.selfSpawning.add(name);
         if (body) this.statement(body, scope, UNKNOWN);
         return UNKNOWN;
       }
+      case 'while_statement':
+      case 'c_style_for_statement':
+        if (isSpawnerLoop(node))
+          emit(this.session, 'shell.resource.fork-bomb', `an endless loop starts a background job on every turn: ${node.text}`);
+        return this.sequence(this.children(node), scope, stdin);
       default:
         if (WORD_TYPES.has(node.type)) {
           resolveWord(node, this.session, scope, this.visitor);

@@ -1,6 +1,8 @@
 import type { Node } from 'web-tree-sitter';
+import { expandBraces, hasBraces, quotePattern, unquotePattern } from './brace.ts';
 import type { Scope, Session, Stream, Word } from './context.ts';
 import { emit } from './context.ts';
+import { expandParameter } from './parameter.ts';
 
 /** Visits a substitution's commands (they run) and returns what they print. */
 export type SubstitutionVisitor = (node: Node, scope: Scope) => Stream;
@@ -47,8 +49,26 @@ export function resolveWord(node: Node, session: Session, scope: Scope, visit: S
     unresolved: false,
     substituted: false,
   };
-  appendNode(word, node, session, scope, visit, false);
+  const pattern = { text: '' };
+  appendNode(word, node, session, scope, visit, false, pattern);
+  if (!word.unresolved && hasBraces(pattern.text)) {
+    const expansion = expandBraces(pattern.text);
+    if (expansion.truncated) {
+      word.dynamic = true;
+      word.unresolved = true;
+    } else if (expansion.fields.length > 1 || expansion.fields[0] !== pattern.text) {
+      word.fields = expansion.fields.map(unquotePattern);
+    }
+  }
   return word;
+}
+
+/**
+ * The word's text for brace expansion: unquoted source as written, everything else (quoted
+ * parts, expansion results) escaped so that only braces bash would expand are expanded.
+ */
+interface Pattern {
+  text: string;
 }
 
 function appendNode(
@@ -58,6 +78,24 @@ function appendNode(
   scope: Scope,
   visit: SubstitutionVisitor,
   quoted: boolean,
+  pattern: Pattern,
+) {
+  const before = word.value.length;
+  appendValue(word, node, session, scope, visit, quoted, pattern);
+  if (node.type === 'word' && !quoted) pattern.text += node.text.replace(/\\\n/g, '');
+  else if (node.type === 'brace_expression' && !quoted) pattern.text += node.text;
+  else if (node.type !== 'string' && node.type !== 'translated_string' && node.type !== 'concatenation')
+    pattern.text += quotePattern(word.value.slice(before));
+}
+
+function appendValue(
+  word: Word,
+  node: Node,
+  session: Session,
+  scope: Scope,
+  visit: SubstitutionVisitor,
+  quoted: boolean,
+  pattern: Pattern,
 ) {
   switch (node.type) {
     case 'word': {
@@ -69,6 +107,10 @@ function appendNode(
       word.value += unescaped;
       return;
     }
+    case 'brace_expression':
+      // `{1..3}`: expanded from the pattern once the whole word is known.
+      word.value += node.text;
+      return;
     case 'raw_string':
       word.value += node.text.slice(1, -1);
       return;
@@ -84,14 +126,16 @@ function appendNode(
       for (const child of node.children) {
         if (!child) continue;
         if (child.type === '"' || child.type === '$"') continue;
+        const start = word.value.length;
         if (child.type === 'string_content') word.value += unescapeDouble(child.text);
-        else if (child.isNamed) appendNode(word, child, session, scope, visit, true);
+        else if (child.isNamed) appendValue(word, child, session, scope, visit, true, pattern);
         else word.value += child.text;
+        pattern.text += quotePattern(word.value.slice(start));
       }
       return;
     case 'concatenation':
       for (const child of node.namedChildren) {
-        if (child) appendNode(word, child, session, scope, visit, quoted);
+        if (child) appendNode(word, child, session, scope, visit, quoted, pattern);
       }
       if (
         node.namedChildren.some(
@@ -156,7 +200,9 @@ function appendExpansion(word: Word, node: Node, session: Session, scope: Scope,
     }
   }
   word.expanded = true;
-  const slice = plain ? undefined : substringValue(node.text, session);
+  const slice = plain
+    ? undefined
+    : (substringValue(node.text, session) ?? expandParameter(node.text, (n) => session.vars.get(n)));
   if (slice !== undefined) {
     word.value += slice;
     word.obfuscated = true;

@@ -493,6 +493,81 @@ const systemdRun: Unwrapper = (inv) => {
 
 const find: Unwrapper = () => undefined;
 
+/** Runs `text` as shell text one level deeper (what `sh -c text` would do). */
+function runShellText(inv: Invocation, text: string, label: string): Unwrapped {
+  inv.session.reparse(text, { depth: inv.scope.depth + 1, via: [...inv.scope.via, label] }, inv.stdin);
+  return { label };
+}
+
+/** `script [-q] -c 'cmd' [file]`: runs cmd under a pty through the user's shell. */
+const script: Unwrapper = (inv) => {
+  const text = optionAfter(inv.argv, ['-c', '--command']);
+  if (text === undefined) return { label: 'script', record: true };
+  return runShellText(inv, text, 'script -c');
+};
+
+/** `flock [opts] FILE CMD…` or `flock [opts] FILE -c 'cmd'`; `flock FD` alone runs nothing. */
+const flock: Unwrapper = (inv) => {
+  const valued = ['-w', '--timeout', '-E', '--conflict-exit-code'];
+  const text = optionAfter(inv.argv, ['-c', '--command']);
+  if (text !== undefined) return runShellText(inv, text, 'flock -c');
+  const lock = firstPositionalIndex(inv.argv, valued);
+  if (lock === -1 || lock + 1 >= inv.argv.length) return { label: 'flock', record: true };
+  return { inner: inv.args.slice(lock + 1), label: 'flock' };
+};
+
+/** `chroot [opts] NEWROOT [CMD…]`: without a command it starts a shell (root, in NEWROOT). */
+const chroot: Unwrapper = (inv) => {
+  const root = firstPositionalIndex(inv.argv, ['--userspec', '--groups']);
+  if (root === -1 || root + 1 >= inv.argv.length) {
+    emit(inv.session, 'shell.privilege.root-shell', inv.text);
+    return { label: 'chroot', record: true };
+  }
+  return { inner: inv.args.slice(root + 1), label: `chroot ${inv.argv[root]}` };
+};
+
+/** `screen -dmS name CMD…` starts CMD detached; plain `screen` is an interactive session. */
+const screen: Unwrapper = (inv) => {
+  // Option letters that take a value may end a cluster (`-dmS name`).
+  let index = -1;
+  for (let i = 0; i < inv.argv.length; i++) {
+    const a = inv.argv[i] as string;
+    if (!a.startsWith('-') || a === '-') {
+      index = i;
+      break;
+    }
+    if (/^-[a-zA-Z]*[ScpteTh]$/.test(a) || a === '-Logfile') i++;
+  }
+  if (index === -1) return { label: 'screen', record: true };
+  return { inner: inv.args.slice(index), label: 'screen' };
+};
+
+/** `tmux new[-session] [-d] [-s name] 'cmd'` and `tmux send-keys … 'cmd' Enter` run shell text. */
+const tmux: Unwrapper = (inv) => {
+  const [verb] = inv.argv.filter((a) => !a.startsWith('-'));
+  const valued = ['-s', '-n', '-c', '-t', '-x', '-y', '-F', '-e', '-f', '-L', '-S'];
+  if (verb === 'new' || verb === 'new-session' || verb === 'new-window' || verb === 'neww' || verb === 'split-window' || verb === 'splitw') {
+    const start = inv.argv.indexOf(verb) + 1;
+    const rest = inv.argv.slice(start);
+    const index = firstPositionalIndex(rest, valued);
+    if (index === -1) return { label: 'tmux', record: true };
+    return runShellText(inv, rest.slice(index).join(' '), `tmux ${verb}`);
+  }
+  if (verb === 'send-keys' || verb === 'send') {
+    const rest = inv.argv.slice(inv.argv.indexOf(verb) + 1);
+    const keys = rest.filter((a, i) => !a.startsWith('-') && !valued.includes(rest[i - 1] ?? '') && !/^(Enter|C-m|KPEnter)$/.test(a));
+    if (keys.length > 0) return runShellText(inv, keys.join(' '), `tmux ${verb}`);
+  }
+  return { label: 'tmux', record: true };
+};
+
+/** `ip netns exec NAME CMD…` runs CMD in a network namespace; other `ip` commands are not wrappers. */
+const ipNetns: Unwrapper = (inv) => {
+  const netns = inv.argv.indexOf('netns');
+  if (netns === -1 || inv.argv[netns + 1] !== 'exec' || netns + 3 >= inv.argv.length) return undefined;
+  return { inner: inv.args.slice(netns + 3), label: `ip netns exec ${inv.argv[netns + 2]}`, record: true };
+};
+
 const SIMPLE: Record<string, readonly string[]> = {
   nice: ['-n', '--adjustment'],
   nohup: [],
@@ -506,7 +581,6 @@ const SIMPLE: Record<string, readonly string[]> = {
   exec: ['-a'],
   unbuffer: [],
   caffeinate: ['-t', '-w'],
-  flock: ['-w', '--timeout', '-E', '--conflict-exit-code'],
   torsocks: [],
   proxychains: ['-f'],
   proxychains4: ['-f'],
@@ -543,7 +617,16 @@ const SPECIAL: Record<string, Unwrapper> = {
   'docker-compose': docker,
   'systemd-run': systemdRun,
   find,
+  script,
+  flock,
+  chroot,
+  screen,
+  tmux,
+  ip: ipNetns,
 };
+
+/** Every program this module unwraps. */
+export const WRAPPER_NAMES: readonly string[] = [...Object.keys(SPECIAL), ...Object.keys(SIMPLE)];
 
 /** Returns how to unwrap `inv` when its program is a wrapper, or undefined for ordinary programs. */
 export function unwrap(inv: Invocation): Unwrapped | undefined {

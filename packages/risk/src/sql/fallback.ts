@@ -91,7 +91,7 @@ export function lexicalFindings(piece: Piece, fs: FindingSet): void {
       break;
     case 'RENAME':
       if (second === 'USER') fs.add(RULE.privilege, `${about} renames accounts`);
-      else fs.add(RULE.ddl, `${about} renames objects`);
+      else fs.add(second === 'TABLE' ? RULE.rename : RULE.ddl, `${about} renames objects`);
       break;
     case 'PURGE':
       // PURGE BINARY/MASTER LOGS deletes the server's record of changes.

@@ -157,6 +157,8 @@ function whereFindings(kind: 'DELETE' | 'UPDATE', ast: JsonObject, st: State): v
       st.fs.add(noWhere, `${head} has no WHERE clause`);
       return;
     }
+    // A join condition matches rows to rows; it does not bound how many. `DELETE t FROM t JOIN
+    // u ON t.id = u.tid` deletes every row of t that has a partner, typically all of them.
     for (const on of joins) {
       const t = whereVerdict(on, st);
       if (t) {
@@ -164,7 +166,7 @@ function whereFindings(kind: 'DELETE' | 'UPDATE', ast: JsonObject, st: State): v
         return;
       }
     }
-    st.fs.add(RULE.write, `${head} filtered by a join`);
+    st.fs.add(noWhere, `${head} has no WHERE clause, only a join condition`);
     return;
   }
   const t = whereVerdict(ast.where, st);
@@ -217,6 +219,8 @@ function alterFindings(ast: JsonObject, st: State): void {
       );
     } else if (action === 'truncate') {
       st.fs.add(RULE.ddlDataLoss, `ALTER TABLE ${target} TRUNCATE PARTITION deletes its rows`);
+    } else if (action === 'rename' && resource !== 'index' && resource !== 'key') {
+      st.fs.add(RULE.rename, `ALTER TABLE ${target} RENAME breaks every query that uses the old name`);
     } else {
       st.fs.add(RULE.ddl, `ALTER TABLE ${target} changes the schema`);
     }
@@ -319,7 +323,7 @@ function classify(ast: JsonObject, st: State): string {
       break;
     }
     case 'rename':
-      st.fs.add(RULE.ddl, 'RENAME TABLE changes the schema');
+      st.fs.add(RULE.rename, 'RENAME TABLE breaks every query and client that uses the old name');
       break;
     default:
       st.fs.add(RULE.unclassified, `${name} is not a statement type the analyzer classifies`);

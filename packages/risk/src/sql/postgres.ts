@@ -19,6 +19,7 @@ import { lexicalFindings } from './fallback.ts';
 import { clip, FindingSet } from './findings.ts';
 import { lex } from './lexer.ts';
 import { constOf, pgExpr, strings, unwrap } from './pg-expr.ts';
+import { foldString } from './pg-fold.ts';
 import { objectTypeWord, pgStatementName } from './pg-names.ts';
 import { RULE, type SqlRuleId } from './rules.ts';
 import { tautology } from './tautology.ts';
@@ -408,14 +409,22 @@ function analyzePlpgsql(functionText: string, st: State, where: string): void {
       ((type === 'PLpgSQL_stmt_open' || type === 'PLpgSQL_stmt_return_query') && b.dynquery)
     ) {
       const q = plExprQuery(b.dynquery ?? b.query);
-      const literal = q === undefined ? undefined : literalOf(q);
-      if (literal === undefined) {
+      const folded = q === undefined ? undefined : foldExpression(q);
+      if (folded === undefined) {
         st.fs.add(
-          RULE.dynamicSql,
+          RULE.dynamicUnfoldable,
           `${st.prefix}${where}EXECUTE of a string built at run time: ${clip(q ?? '?', 60)}`,
         );
+      } else if (folded.complete) {
+        analyzeNested(folded.text, st, `${where}EXECUTE '…': `);
       } else {
-        analyzeNested(literal, st, `${where}EXECUTE '…': `);
+        // The known parts are scored (`'DROP TABLE ' || r.name` is a DROP TABLE); the unknown
+        // ones could name anything, so the statement is worst-case multi_party.
+        st.fs.add(
+          RULE.dynamicUnfoldable,
+          `${st.prefix}${where}EXECUTE of a string built at run time: ${clip(q ?? '?', 60)} (reads as: ${clip(folded.text, 60)})`,
+        );
+        analyzeNested(folded.text, st, `${where}EXECUTE '…': `, true);
       }
       return null;
     }
@@ -436,8 +445,8 @@ function plExprQuery(node: unknown): string | undefined {
   return u && u[0] === 'PLpgSQL_expr' && typeof u[1].query === 'string' ? u[1].query : undefined;
 }
 
-/** The value of an expression that is a single string literal, e.g. `'DROP TABLE x'`. */
-function literalOf(expr: string): string | undefined {
+/** The SQL an EXECUTE expression builds, folded as far as it is known (see pg-fold.ts). */
+function foldExpression(expr: string): { text: string; complete: boolean } | undefined {
   try {
     const r = parseSync(`SELECT ${expr}`) as unknown as JsonObject;
     const first = Array.isArray(r.stmts) ? r.stmts[0] : undefined;
@@ -445,14 +454,14 @@ function literalOf(expr: string): string | undefined {
     if (sel?.[0] !== 'SelectStmt' || !Array.isArray(r.stmts) || r.stmts.length !== 1) return undefined;
     const targets = Array.isArray(sel[1].targetList) ? sel[1].targetList : [];
     const t = unwrap(targets[0]);
-    return targets.length === 1 && t && t[0] === 'ResTarget' ? constString(t[1].val) : undefined;
+    return targets.length === 1 && t && t[0] === 'ResTarget' ? foldString(t[1].val) : undefined;
   } catch {
     return undefined;
   }
 }
 
 /** Analyses SQL found inside another statement; its findings join the outer statement's. */
-function analyzeNested(sql: string, st: State, where: string): void {
+function analyzeNested(sql: string, st: State, where: string, partial = false): void {
   if (st.depth >= MAX_NESTING) {
     st.fs.add(RULE.dynamicSql, `${st.prefix}${where}nesting too deep to analyse`);
     return;
@@ -467,7 +476,8 @@ function analyzeNested(sql: string, st: State, where: string): void {
   try {
     parsed = parseSync(sql) as unknown as JsonObject;
   } catch (e) {
-    st.fs.add(RULE.parseError, `${inner.prefix}does not parse: ${errorMessage(e)}`);
+    // A partly folded string with placeholders may not parse; the unfoldable finding stands.
+    if (!partial) st.fs.add(RULE.parseError, `${inner.prefix}does not parse: ${errorMessage(e)}`);
     return;
   }
   const stmts = Array.isArray(parsed.stmts) ? parsed.stmts : [];
@@ -534,6 +544,11 @@ function visitNode(type: string, b: JsonObject, text: string, st: State, ctx: Ct
   if (type === 'CommonTableExpr') return { outcome: 'read', childCtx: { ...ctx, inCte: true } };
   if (!type.endsWith('Stmt')) return { outcome: 'read', childCtx: ctx };
 
+  if (type === 'RenameStmt' && /^OBJECT_(TABLE|COLUMN|FOREIGN_TABLE|SCHEMA)$/.test(String(b.renameType))) {
+    // Renaming a table, schema or column breaks every query and client that uses the old name.
+    add(RULE.rename, `${pgStatementName(type, b)} renames what clients query`);
+    return done();
+  }
   if (DDL_TYPES.has(type)) {
     add(RULE.ddl, `${pgStatementName(type, b)} changes the schema`);
     return done();
@@ -661,6 +676,7 @@ function visitNode(type: string, b: JsonObject, text: string, st: State, ctx: Ct
     case 'DoStmt':
       if (!ctx.explainOnly) doBlockFindings(b, st);
       return done();
+
     case 'CreateFunctionStmt':
       if (!ctx.explainOnly) createFunctionFindings(b, text, st);
       return done();

@@ -33,6 +33,8 @@ export const RULE = {
   resourceExhaustion: 'sql.resource-exhaustion',
   doBlock: 'sql.do-block',
   dynamicSql: 'sql.dynamic-sql',
+  dynamicUnfoldable: 'sql.dynamic-sql.unfoldable',
+  rename: 'sql.rename',
   unknownFunction: 'sql.function.unknown',
   executableComment: 'sql.executable-comment',
   clientMetaCommand: 'sql.client-meta-command',

@@ -1,4 +1,4 @@
-import { forbidden } from '../errors.ts';
+import { GatehouseError } from '../errors.ts';
 
 /** The environments an agent may act in, as its session carries them; null when unbound. */
 export type EnvironmentBinding = readonly string[] | null;
@@ -16,7 +16,7 @@ export function bindEnvironment<C extends { environment?: string }>(
   if (!binding || binding.length === 0) return context;
   if (context.environment === undefined) return { ...context, environment: binding[0] };
   if (binding.includes(context.environment)) return context;
-  throw forbidden(
+  throw new GatehouseError(
     'ENVIRONMENT_NOT_ALLOWED',
     `this agent may act only in ${binding.join(', ')}; the request names ${context.environment}`,
   );

@@ -1,11 +1,9 @@
 import { schema } from '@gatehouse/db';
 import { and, eq, isNull } from 'drizzle-orm';
 import { actorOf, type Principal } from '../auth/principal.ts';
-import { badRequest, notFound } from '../errors.ts';
+import { GatehouseError } from '../errors.ts';
 import { newId } from '../ids.ts';
-import { announce } from '../requests/events.ts';
-import { type RequestRow, verdictEvent } from '../requests/service.ts';
-import { issueVerdict } from '../requests/verdicts.ts';
+import { transition } from '../lifecycle/close.ts';
 import type { Runtime } from '../runtime.ts';
 import { hashSecret, newSecret, TOKEN_PREFIX } from '../secrets.ts';
 import { findUser } from '../users/service.ts';
@@ -21,7 +19,7 @@ export async function createAgent(
   if (input.owner) {
     const owner = await findUser(rt, input.owner);
     if (!owner)
-      throw badRequest(
+      throw new GatehouseError(
         'UNKNOWN_OWNER',
         `owner ${input.owner} is not a Gatehouse user; create the user first`,
       );
@@ -69,14 +67,13 @@ export async function agentForKey(rt: Runtime, key: string) {
  * second (the revocation log), and its pending requests are cancelled with deny verdicts.
  */
 export async function revokeAgent(rt: Runtime, by: Principal, agentId: string) {
-  const cancelled: RequestRow[] = [];
-  await rt.audit.transaction(async (tx, record) => {
+  const cancelled = await transition(rt, async (tx, record, close) => {
     const [agent] = await tx
       .update(schema.agents)
       .set({ revokedAt: new Date() })
       .where(eq(schema.agents.id, agentId))
       .returning();
-    if (!agent) throw notFound('AGENT_NOT_FOUND', `no agent ${agentId}`);
+    if (!agent) throw new GatehouseError('AGENT_NOT_FOUND', `no agent ${agentId}`);
     await tx.insert(schema.revocations).values({ subjectType: 'agent', subjectId: agentId });
     await tx
       .update(schema.agentSessions)
@@ -88,29 +85,13 @@ export async function revokeAgent(rt: Runtime, by: Principal, agentId: string) {
       .from(schema.requests)
       .where(and(eq(schema.requests.agentId, agentId), eq(schema.requests.status, 'pending')))
       .for('update');
+    const ids: string[] = [];
     for (const request of pending) {
-      const issued = await issueVerdict(rt, request, 'deny', []);
-      const [row] = await tx
-        .update(schema.requests)
-        .set({
-          status: 'cancelled',
-          decidedAt: new Date(),
-          verdict: issued.verdict,
-          verdictExpiresAt: issued.expiresAt,
-        })
-        .where(eq(schema.requests.id, request.id))
-        .returning();
-      record({
-        type: 'request.cancelled',
-        actor: actorOf(by),
-        subject: { type: 'request', id: request.id },
-        data: { reason: 'agent revoked' },
-      });
-      record(verdictEvent(row!, []));
-      cancelled.push(row!);
+      await close(request, { status: 'cancelled', actor: actorOf(by), reason: 'agent revoked' });
+      ids.push(request.id);
     }
+    return ids;
   });
   rt.revocations.add('agent', agentId);
-  for (const row of cancelled) await announce(rt, row, false);
-  return { id: agentId, cancelledRequests: cancelled.map((r) => r.id) };
+  return { id: agentId, cancelledRequests: cancelled };
 }

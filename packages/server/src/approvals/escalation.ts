@@ -1,20 +1,12 @@
-import { schema } from '@gatehouse/db';
+import { type RequestRow, schema } from '@gatehouse/db';
 import { and, eq, gt, isNull, type SQL, sql } from 'drizzle-orm';
 import { loadGroups } from '../groups/service.ts';
-import { announce } from '../requests/events.ts';
-import type { RequestRow } from '../requests/service.ts';
+import { announce } from '../lifecycle/announce.ts';
+import { escalationGroups } from '../lifecycle/eligibility.ts';
+import { ESCALATE_AT } from '../lifecycle/schedule.ts';
 import type { Runtime } from '../runtime.ts';
-import { escalationGroups } from './eligibility.ts';
 import { routeToApprovers } from './routing.ts';
 import { decidersOf, scopeOf } from './scope.ts';
-
-/** Share of a pending request's lifetime after which it escalates (contract: 2/3). */
-export const ESCALATE_AT = 2 / 3;
-
-/** The instant a request escalates: 2/3 of the way from creation to deadline. */
-export function escalationDue(createdAt: Date, deadline: Date): Date {
-  return new Date(createdAt.getTime() + (deadline.getTime() - createdAt.getTime()) * ESCALATE_AT);
-}
 
 /** Pending, not yet escalated, and past 2/3 of its lifetime (and not past its deadline). */
 function dueSql(now: Date): SQL {

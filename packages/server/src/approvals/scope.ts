@@ -1,4 +1,4 @@
-import { type Db, schema } from '@gatehouse/db';
+import { type Db, type RequestRow, schema } from '@gatehouse/db';
 import { and, arrayContains, eq, inArray, isNotNull, isNull, not, or, type SQL, sql } from 'drizzle-orm';
 import {
   type Eligibility,
@@ -8,9 +8,7 @@ import {
   normaliseEnvironment,
   type RequestScope,
   type ScopedGroup,
-} from './eligibility.ts';
-
-type RequestRow = typeof schema.requests.$inferSelect;
+} from '../lifecycle/eligibility.ts';
 
 export function scopeOf(row: Pick<RequestRow, 'kind' | 'context' | 'escalatedAt'>): RequestScope {
   return {

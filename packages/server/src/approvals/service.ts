@@ -1,17 +1,21 @@
-import { schema } from '@gatehouse/db';
+import { type RequestRow, schema } from '@gatehouse/db';
 import { asc, eq } from 'drizzle-orm';
 import type { Principal } from '../auth/principal.ts';
-import { badRequest, forbidden, GatehouseError, notFound } from '../errors.ts';
+import { GatehouseError } from '../errors.ts';
 import { groupsOf, loadGroups } from '../groups/service.ts';
 import { newId } from '../ids.ts';
-import { announce } from '../requests/events.ts';
-import { type RequestRow, verdictEvent } from '../requests/service.ts';
-import { issueVerdict } from '../requests/verdicts.ts';
+import { announce } from '../lifecycle/announce.ts';
+import { transition } from '../lifecycle/close.ts';
+import { commentRequired, evaluateQuorum, ineligibility } from '../lifecycle/quorum.ts';
 import type { Runtime } from '../runtime.ts';
-import { type WhitelistInput, type WhitelistRecord, whitelistRecord } from '../whitelist/entry.ts';
+import {
+  scopeSourceOf,
+  type WhitelistInput,
+  type WhitelistRecord,
+  whitelistRecord,
+} from '../whitelist/entry.ts';
 import { whitelistChanged } from '../whitelist/loader.ts';
 import { checkWithEngine, insertWhitelistEntry } from '../whitelist/service.ts';
-import { commentRequired, evaluateQuorum, ineligibility } from './quorum.ts';
 import { eligibilityOf } from './scope.ts';
 
 export interface DecisionInput {
@@ -41,7 +45,7 @@ export async function decide(
   input: DecisionInput,
 ): Promise<DecisionResult> {
   if (principal.type !== 'user') {
-    throw forbidden(
+    throw new GatehouseError(
       'NOT_A_PERSON',
       'decisions are made by people with personal tokens, not by agents or the bootstrap admin token',
     );
@@ -51,19 +55,19 @@ export async function decide(
   let added: WhitelistRecord | undefined;
   try {
     if (input.whitelist && input.decision !== 'approve')
-      throw badRequest('WHITELIST_NEEDS_APPROVE', 'only an approval can add a whitelist entry');
+      throw new GatehouseError('WHITELIST_NEEDS_APPROVE', 'only an approval can add a whitelist entry');
     // Read outside the row lock: group changes are rare and the check below is what counts.
     const groups = await loadGroups(rt.database.db);
     const memberOf = await groupsOf(rt.database.db, principal.id);
-    const { row, result, created } = await rt.audit.transaction(async (tx, record) => {
+    const { row, result } = await transition(rt, async (tx, record, close) => {
       const [request] = await tx
         .select()
         .from(schema.requests)
         .where(eq(schema.requests.id, requestId))
         .for('update');
-      if (!request) throw notFound('REQUEST_NOT_FOUND', `no request ${requestId}`);
+      if (!request) throw new GatehouseError('REQUEST_NOT_FOUND', `no request ${requestId}`);
       const [agent] = await tx
-        .select({ owner: schema.agents.ownerUserId })
+        .select({ owner: schema.agents.ownerUserId, type: schema.agents.type })
         .from(schema.agents)
         .where(eq(schema.agents.id, request.agentId));
       const cast = await tx
@@ -79,9 +83,9 @@ export async function decide(
         decisions: cast,
         now,
       });
-      if (refusal) throw new GatehouseError(refusal.status, refusal.code, refusal.message);
+      if (refusal) throw new GatehouseError(refusal.code, refusal.message);
       if (!comment && commentRequired(request.tier, input.decision)) {
-        throw badRequest(
+        throw new GatehouseError(
           'COMMENT_REQUIRED',
           input.decision === 'reject'
             ? 'say why you reject: a comment is required'
@@ -89,7 +93,9 @@ export async function decide(
         );
       }
       if (input.whitelist) {
-        added = whitelistRecord(newId('wle'), request.kind, input.whitelist, now);
+        // The scope is filled in from this request: its agent, agent type or environment.
+        const source = scopeSourceOf(request, agent?.type ?? '');
+        added = whitelistRecord(newId('wle'), request.kind, input.whitelist, now, source);
         checkWithEngine(rt, added);
       }
 
@@ -110,29 +116,16 @@ export async function decide(
         ...cast,
         { userId: principal.id, decision: input.decision },
       ]);
-      if (outcome.status === 'pending') {
-        return { row: request, result: outcome, created: false };
-      }
-      const issued = await issueVerdict(
-        rt,
-        request,
-        outcome.status === 'approved' ? 'allow' : 'deny',
-        outcome.approvers,
-      );
-      const [closed] = await tx
-        .update(schema.requests)
-        .set({
-          status: outcome.status,
-          decidedAt: new Date(),
-          verdict: issued.verdict,
-          verdictExpiresAt: issued.expiresAt,
-        })
-        .where(eq(schema.requests.id, requestId))
-        .returning();
-      record(verdictEvent(closed!, outcome.approvers));
-      return { row: closed!, result: outcome, created: false };
+      if (outcome.status === 'pending') return { row: request, result: outcome };
+      const closed = await close(request, {
+        status: outcome.status,
+        actor,
+        approvers: outcome.approvers,
+      });
+      return { row: closed, result: outcome };
     });
-    await announce(rt, row, created);
+    // A closed request was announced by the transition; one still pending changed its count.
+    if (row.status === 'pending') await announce(rt, row, false);
     if (added) await whitelistChanged(rt, added.id);
     return {
       status: row.status,

@@ -83,12 +83,3 @@ export async function checkpointsAfter(db: Db, seq = 0) {
     .where(gt(schema.auditCheckpoints.seq, seq))
     .orderBy(asc(schema.auditCheckpoints.seq));
 }
-
-export async function latestCheckpoint(db: Db) {
-  const [row] = await db
-    .select()
-    .from(schema.auditCheckpoints)
-    .orderBy(desc(schema.auditCheckpoints.seq))
-    .limit(1);
-  return row;
-}

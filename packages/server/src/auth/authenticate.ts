@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { forbidden, GatehouseError, unauthorized } from '../errors.ts';
+import { GatehouseError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
 import { TOKEN_PREFIX } from '../secrets.ts';
 import { userForToken } from '../users/service.ts';
@@ -31,7 +31,7 @@ export type Audience = Role | 'agent';
 export function bearerToken(request: FastifyRequest): string {
   const header = request.headers.authorization;
   const match = header ? /^Bearer ([\x21-\x7e]{8,4096})$/.exec(header) : null;
-  if (!match) throw unauthorized('MISSING_TOKEN', 'send a token as "Authorization: Bearer <token>"');
+  if (!match) throw new GatehouseError('MISSING_TOKEN', 'send a token as "Authorization: Bearer <token>"');
   return match[1]!;
 }
 
@@ -42,7 +42,7 @@ export function bearerToken(request: FastifyRequest): string {
 export async function authenticate(rt: Runtime, token: string): Promise<Principal> {
   if (rt.admin.matches(token)) return { type: 'admin', id: 'admin' };
   if (token.startsWith(TOKEN_PREFIX.agentKey)) {
-    throw unauthorized(
+    throw new GatehouseError(
       'AGENT_KEY_NOT_ACCEPTED',
       'an agent key only starts sessions (POST /v1/sessions); use the session token',
     );
@@ -51,7 +51,7 @@ export async function authenticate(rt: Runtime, token: string): Promise<Principa
     const user = await userForToken(rt, token).catch(() => {
       throw unavailable();
     });
-    if (!user) throw unauthorized('INVALID_TOKEN', 'token is not valid or was revoked');
+    if (!user) throw new GatehouseError('INVALID_TOKEN', 'token is not valid or was revoked');
     return { type: 'user', ...user };
   }
   if (token.split('.').length === 3) {
@@ -61,14 +61,13 @@ export async function authenticate(rt: Runtime, token: string): Promise<Principa
     if (!rt.revocations.isFresh()) {
       await rt.revocations.catchUp().catch(() => {
         throw new GatehouseError(
-          503,
           'REVOCATION_STATE_STALE',
           'cannot confirm the session is not revoked; try again shortly',
         );
       });
     }
     if (rt.revocations.isRevoked(claims.agentId, claims.sessionId)) {
-      throw unauthorized('SESSION_REVOKED', 'this session or its agent has been revoked');
+      throw new GatehouseError('SESSION_REVOKED', 'this session or its agent has been revoked');
     }
     return {
       type: 'agent',
@@ -78,7 +77,7 @@ export async function authenticate(rt: Runtime, token: string): Promise<Principa
       environments: claims.environments,
     };
   }
-  throw unauthorized('INVALID_TOKEN', 'token is not valid');
+  throw new GatehouseError('INVALID_TOKEN', 'token is not valid');
 }
 
 export function allows(principal: Principal, audience: readonly Audience[]): boolean {
@@ -118,13 +117,13 @@ export function guard(rt: Runtime, ...audience: Audience[]) {
   return async (request: FastifyRequest, _reply: FastifyReply) => {
     const principal = await authenticateRequest(rt, request);
     if (!allows(principal, audience)) {
-      throw forbidden('FORBIDDEN', `this call is for: ${audience.join(', ')}`);
+      throw new GatehouseError('FORBIDDEN', `this call is for: ${audience.join(', ')}`);
     }
     request.principal = principal;
   };
 }
 
 export function principalOf(request: FastifyRequest): Principal {
-  if (!request.principal) throw unauthorized('MISSING_TOKEN', 'not authenticated');
+  if (!request.principal) throw new GatehouseError('MISSING_TOKEN', 'not authenticated');
   return request.principal;
 }

@@ -7,7 +7,8 @@ export const REVOCATION_POLL_MS = 400;
 /**
  * In-memory view of revoked agents and sessions, tailing the `revocations` table. Polling
  * the database (not pub/sub) keeps the guarantee without Redis and without lost messages.
- * If the database stops answering, `assertFresh` fails closed: stale means refuse.
+ * If the database stops answering, `isFresh` turns false and authentication refuses sessions
+ * it cannot confirm (fails closed): stale means refuse.
  */
 export class RevocationCache {
   readonly #db: Db;

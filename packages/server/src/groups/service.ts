@@ -1,9 +1,9 @@
 import { type Db, schema } from '@gatehouse/db';
 import { and, asc, eq } from 'drizzle-orm';
-import type { ScopedGroup } from '../approvals/eligibility.ts';
 import { actorOf, type Principal } from '../auth/principal.ts';
-import { badRequest, conflict, notFound } from '../errors.ts';
+import { GatehouseError } from '../errors.ts';
 import { newId } from '../ids.ts';
+import type { ScopedGroup } from '../lifecycle/eligibility.ts';
 import type { Runtime } from '../runtime.ts';
 
 export const KINDS = ['shell', 'sql'] as const;
@@ -77,7 +77,7 @@ export async function createGroup(rt: Runtime, by: Principal, input: GroupInput)
         .select({ id: schema.approverGroups.id })
         .from(schema.approverGroups)
         .where(eq(schema.approverGroups.id, escalatesTo));
-      if (!target) throw badRequest('UNKNOWN_GROUP', `escalatesTo names no group ${escalatesTo}`);
+      if (!target) throw new GatehouseError('UNKNOWN_GROUP', `escalatesTo names no group ${escalatesTo}`);
     }
     const inserted = await tx
       .insert(schema.approverGroups)
@@ -90,7 +90,8 @@ export async function createGroup(rt: Runtime, by: Principal, input: GroupInput)
       })
       .onConflictDoNothing()
       .returning({ createdAt: schema.approverGroups.createdAt });
-    if (inserted.length === 0) throw conflict('GROUP_EXISTS', `a group named ${input.name} already exists`);
+    if (inserted.length === 0)
+      throw new GatehouseError('GROUP_EXISTS', `a group named ${input.name} already exists`);
     record({
       type: 'group.created',
       actor: actorOf(by),
@@ -117,13 +118,14 @@ export async function addMember(rt: Runtime, by: Principal, groupId: string, use
       .select({ id: schema.users.id })
       .from(schema.users)
       .where(eq(schema.users.id, userId));
-    if (!user) throw badRequest('UNKNOWN_USER', `no user ${userId}`);
+    if (!user) throw new GatehouseError('UNKNOWN_USER', `no user ${userId}`);
     const inserted = await tx
       .insert(schema.groupMembers)
       .values({ groupId, userId })
       .onConflictDoNothing()
       .returning({ userId: schema.groupMembers.userId });
-    if (inserted.length === 0) throw conflict('ALREADY_MEMBER', `${userId} is already in the group`);
+    if (inserted.length === 0)
+      throw new GatehouseError('ALREADY_MEMBER', `${userId} is already in the group`);
     record({
       type: 'group.member_added',
       actor: actorOf(by),
@@ -141,7 +143,7 @@ export async function removeMember(rt: Runtime, by: Principal, groupId: string, 
       .delete(schema.groupMembers)
       .where(and(eq(schema.groupMembers.groupId, groupId), eq(schema.groupMembers.userId, userId)))
       .returning({ userId: schema.groupMembers.userId });
-    if (removed.length === 0) throw notFound('NOT_A_MEMBER', `${userId} is not in the group`);
+    if (removed.length === 0) throw new GatehouseError('NOT_A_MEMBER', `${userId} is not in the group`);
     record({
       type: 'group.member_removed',
       actor: actorOf(by),
@@ -156,5 +158,5 @@ async function requireGroup(tx: Db, groupId: string): Promise<void> {
     .select({ id: schema.approverGroups.id })
     .from(schema.approverGroups)
     .where(eq(schema.approverGroups.id, groupId));
-  if (!group) throw notFound('GROUP_NOT_FOUND', `no group ${groupId}`);
+  if (!group) throw new GatehouseError('GROUP_NOT_FOUND', `no group ${groupId}`);
 }

@@ -3,7 +3,7 @@ import { type Db, schema } from '@gatehouse/db';
 import { and, asc, eq, gte, inArray } from 'drizzle-orm';
 import type { JWK } from 'jose';
 import { type ExportLine, exportLog, verifyExport } from '../audit/log.ts';
-import { notFound } from '../errors.ts';
+import { GatehouseError } from '../errors.ts';
 
 export interface IncidentFilter {
   agentId: string;
@@ -47,7 +47,7 @@ export async function exportIncident(
   };
 
   const [agent] = await db.select().from(schema.agents).where(eq(schema.agents.id, filter.agentId));
-  if (!agent) throw notFound('AGENT_NOT_FOUND', `no agent ${filter.agentId}`);
+  if (!agent) throw new GatehouseError('AGENT_NOT_FOUND', `no agent ${filter.agentId}`);
   const { keyHash: _secret, ...agentRecord } = agent;
   await emit('agent.jsonl', [agentRecord]);
 

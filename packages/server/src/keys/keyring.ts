@@ -95,7 +95,7 @@ export class KeyRing {
 
   async signer(purpose: KeyPurpose): Promise<SigningKey> {
     const signer = (await this.#current()).signers.get(purpose);
-    if (!signer) throw new GatehouseError(503, 'NO_SIGNING_KEY', `no active ${purpose} signing key`);
+    if (!signer) throw new GatehouseError('NO_SIGNING_KEY', `no active ${purpose} signing key`);
     return signer;
   }
 
@@ -184,7 +184,6 @@ export class KeyRing {
       return JSON.parse(open(this.#masterKey, row.privateJwkEnc, row.kid)) as JWK;
     } catch {
       throw new GatehouseError(
-        500,
         'MASTER_KEY_MISMATCH',
         `signing key ${row.kid} cannot be opened with this master key; every replica must use the same ` +
           'GATEHOUSE_MASTER_KEY (or share the data dir that holds master.key)',

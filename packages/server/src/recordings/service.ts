@@ -2,7 +2,7 @@ import { schema } from '@gatehouse/db';
 import { eq, lt } from 'drizzle-orm';
 import type { Principal } from '../auth/principal.ts';
 import { actorOf } from '../auth/principal.ts';
-import { notFound } from '../errors.ts';
+import { GatehouseError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
 
 /** A stored recording, for people allowed to read it (and the audit of that reading). */
@@ -11,7 +11,7 @@ export async function getRecording(rt: Runtime, by: Principal, requestId: string
     .select()
     .from(schema.recordings)
     .where(eq(schema.recordings.requestId, requestId));
-  if (!row) throw notFound('RECORDING_NOT_FOUND', `no recording for request ${requestId}`);
+  if (!row) throw new GatehouseError('RECORDING_NOT_FOUND', `no recording for request ${requestId}`);
   await rt.audit.append({
     type: 'recording.viewed',
     actor: actorOf(by),

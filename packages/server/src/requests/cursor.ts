@@ -1,4 +1,4 @@
-import { badRequest } from '../errors.ts';
+import { GatehouseError } from '../errors.ts';
 
 /**
  * Keyset cursors: the sort key of the last row of a page, opaque to clients. Time keys are
@@ -32,7 +32,7 @@ export function decodeCursor(cursor: string): CursorKey {
     k.id.length > 64 ||
     (k.s !== undefined && typeof k.s !== 'number')
   ) {
-    throw badRequest('BAD_CURSOR', 'cursor is not one this server issued; start again without it');
+    throw new GatehouseError('BAD_CURSOR', 'cursor is not one this server issued; start again without it');
   }
   return { t: k.t, id: k.id, ...(k.s !== undefined ? { s: k.s } : {}) };
 }

@@ -1,16 +1,15 @@
-import { type Db, schema } from '@gatehouse/db';
+import { FINAL_STATUSES } from '@gatehouse/contract';
+import { type Db, type RequestRow, schema } from '@gatehouse/db';
 import { and, asc, desc, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
-import type { ScopedGroup } from '../approvals/eligibility.ts';
-import { evaluateQuorum, ineligibility } from '../approvals/quorum.ts';
 import { decidableBySql, eligibilityOf } from '../approvals/scope.ts';
 import { hasRole, type Principal } from '../auth/principal.ts';
-import { forbidden, notFound } from '../errors.ts';
+import { GatehouseError } from '../errors.ts';
 import { groupsOf, loadGroups } from '../groups/service.ts';
+import type { ScopedGroup } from '../lifecycle/eligibility.ts';
+import { evaluateQuorum, ineligibility } from '../lifecycle/quorum.ts';
+import { approverView } from '../lifecycle/view.ts';
 import type { Runtime } from '../runtime.ts';
 import { containsPattern, decodeCursor, encodeCursor } from './cursor.ts';
-import { FINAL_STATUSES } from './lifecycle.ts';
-import type { RequestRow } from './service.ts';
-import { approverView } from './view.ts';
 
 export interface ListQuery {
   status?: RequestRow['status'];
@@ -77,7 +76,7 @@ export async function listForPeople(rt: Runtime, principal: Principal, query: Li
   const r = schema.requests;
   const queue = query.status === 'pending';
   if (query.all && !hasRole(principal, 'admin') && !hasRole(principal, 'auditor')) {
-    throw forbidden('FORBIDDEN', 'all=true is for auditors and admins');
+    throw new GatehouseError('FORBIDDEN', 'all=true is for auditors and admins');
   }
   const viewer = await viewerOf(db, principal);
   const where: (SQL | undefined)[] = [];
@@ -174,7 +173,7 @@ export async function requestDetail(rt: Runtime, principal: Principal, id: strin
     .innerJoin(schema.agents, eq(schema.agents.id, schema.requests.agentId))
     .leftJoin(schema.users, eq(schema.users.id, schema.agents.ownerUserId))
     .where(eq(schema.requests.id, id));
-  if (!found) throw notFound('REQUEST_NOT_FOUND', `no request ${id}`);
+  if (!found) throw new GatehouseError('REQUEST_NOT_FOUND', `no request ${id}`);
   const { request, agent } = found;
   const decisions = await db
     .select({

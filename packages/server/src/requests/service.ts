@@ -1,27 +1,27 @@
-import { schema } from '@gatehouse/db';
+import { type RequestRow, schema } from '@gatehouse/db';
 import type { AssessContext, Assessment, Kind, SqlDialect } from '@gatehouse/risk';
 import { commandHash, targetOf } from '@gatehouse/verdict';
 import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { bindEnvironment } from '../agents/environment.ts';
-import { escalationDue } from '../approvals/escalation.ts';
-import { requiredApprovals } from '../approvals/quorum.ts';
 import type { Principal } from '../auth/principal.ts';
-import { conflict, forbidden, GatehouseError, notFound } from '../errors.ts';
+import { GatehouseError } from '../errors.ts';
 import { newId } from '../ids.ts';
+import { announce } from '../lifecycle/announce.ts';
+import { requiredApprovals } from '../lifecycle/quorum.ts';
+import { schedule } from '../lifecycle/schedule.ts';
+import { initialStatus, isAllowed } from '../lifecycle/states.ts';
+import { issueVerdict, verdictEvent } from '../lifecycle/verdict.ts';
 import { type OutputChunk, prepareRecording } from '../recordings/prepare.ts';
 import type { Runtime } from '../runtime.ts';
-import { announce } from './events.ts';
-import { initialStatus, isAllowed } from './lifecycle.ts';
-import { issueVerdict } from './verdicts.ts';
 
 type AgentPrincipal = Extract<Principal, { type: 'agent' }>;
-export type RequestRow = typeof schema.requests.$inferSelect;
 
 export interface SubmitInput {
   kind: Kind;
   command: string;
   dialect?: SqlDialect;
-  context?: Omit<AssessContext, 'agentType' | 'now'>;
+  /** What the agent states; who it is (id, type) comes from its session, never from here. */
+  context?: Omit<AssessContext, 'agentType' | 'agentId' | 'now'>;
 }
 
 /**
@@ -57,7 +57,7 @@ export async function submitRequest(
 ): Promise<RequestRow> {
   const context = await environmentOf(rt, agent, input);
   const dialect = input.kind === 'sql' ? (input.dialect ?? 'postgresql') : null;
-  const assessment = assess(rt, { ...input, ...(dialect ? { dialect } : {}) }, context, agent.agentType);
+  const assessment = assess(rt, { ...input, ...(dialect ? { dialect } : {}) }, context, agent);
   const status = initialStatus(assessment.tier);
   const now = new Date();
   const draft: RequestRow = {
@@ -93,7 +93,7 @@ export async function submitRequest(
     consumedAt: null,
   };
   if (status !== 'pending') {
-    const issued = await issueVerdict(rt, draft, isAllowed(status) ? 'allow' : 'deny', []);
+    const issued = await issueVerdict(rt, draft, status, []);
     draft.verdict = issued.verdict;
     draft.verdictExpiresAt = issued.expiresAt;
   }
@@ -129,68 +129,23 @@ export async function submitRequest(
   return draft;
 }
 
-/** Audit event for a verdict; the JWS itself is stored so the evidence can be re-verified. */
-export function verdictEvent(row: RequestRow, approvers: readonly string[]) {
-  return {
-    type: 'verdict.issued',
-    actor: { type: 'system' as const, id: 'gatehouse' },
-    subject: { type: 'request', id: row.id },
-    data: {
-      status: row.status,
-      decision: isAllowed(row.status) ? 'allow' : 'deny',
-      approvers: [...approvers],
-      expiresAt: row.verdictExpiresAt?.toISOString() ?? null,
-      verdict: row.verdict,
-    },
-  };
-}
-
-const ESCALATION_MARGIN_MS = 250;
-
-/**
- * Expiry at the deadline, escalation at 2/3 of the lifetime and routing to approvers; all
- * are rebuilt from the database on start.
- */
-export async function schedule(
-  rt: Pick<Runtime, 'jobs'>,
-  row: Pick<RequestRow, 'id' | 'deadline'> & Partial<Pick<RequestRow, 'createdAt' | 'escalatedAt'>>,
-): Promise<void> {
-  try {
-    const delayMs = Math.max(0, (row.deadline?.getTime() ?? Date.now()) - Date.now());
-    await rt.jobs.enqueue('request.expire', { requestId: row.id }, { delayMs, jobId: `expire-${row.id}` });
-    await rt.jobs.enqueue('request.notify', { requestId: row.id }, { jobId: `notify-${row.id}` });
-    if (row.deadline && row.createdAt && !row.escalatedAt) {
-      // A little after the instant: the job re-checks the time in the database, whose clock and
-      // rounding may differ from ours by a fraction; early, it would find nothing to do.
-      const due = escalationDue(row.createdAt, row.deadline).getTime() + ESCALATION_MARGIN_MS;
-      await rt.jobs.enqueue(
-        'request.escalate',
-        { requestId: row.id },
-        { delayMs: Math.max(0, due - Date.now()), jobId: `escalate-${row.id}` },
-      );
-    }
-  } catch {
-    // The request is committed; the worker's sweep expires and escalates even without these jobs.
-  }
-}
-
 function assess(
   rt: Runtime,
   input: SubmitInput,
   context: SubmitInput['context'],
-  agentType: string,
+  agent: AgentPrincipal,
 ): Assessment {
   try {
     return rt.risk.assess({
       kind: input.kind,
       command: input.command,
       ...(input.dialect ? { dialect: input.dialect } : {}),
-      context: { ...context, agentType },
+      context: { ...context, agentType: agent.agentType, agentId: agent.id },
     });
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'ERR_INPUT_TOO_LARGE')
-      throw new GatehouseError(413, 'COMMAND_TOO_LARGE', (error as Error).message);
+      throw new GatehouseError('COMMAND_TOO_LARGE', (error as Error).message);
     // The engine is built never to throw otherwise; if it does, a human decides (fail closed).
     return {
       score: 50,
@@ -213,7 +168,7 @@ export async function getOwnRequest(rt: Runtime, agent: AgentPrincipal, id: stri
   const [row] = await rt.database.db.select().from(schema.requests).where(eq(schema.requests.id, id));
   // Another agent's request is indistinguishable from a missing one: ids are not an oracle.
   if (!row || row.agentId !== agent.id)
-    throw notFound('REQUEST_NOT_FOUND', `no request ${id} for this agent`);
+    throw new GatehouseError('REQUEST_NOT_FOUND', `no request ${id} for this agent`);
   return row;
 }
 
@@ -260,9 +215,9 @@ export async function waitForFinal(
 export async function consumeVerdict(rt: Runtime, agent: AgentPrincipal, id: string): Promise<void> {
   const row = await getOwnRequest(rt, agent, id);
   if (!isAllowed(row.status))
-    throw conflict('NOT_ALLOWED', `request is ${row.status}; there is nothing to consume`);
+    throw new GatehouseError('REQUEST_NOT_ALLOWED', `request is ${row.status}; there is nothing to consume`);
   if (row.verdictExpiresAt && row.verdictExpiresAt.getTime() <= Date.now()) {
-    throw conflict('VERDICT_EXPIRED', 'the verdict has expired; submit the command again');
+    throw new GatehouseError('VERDICT_EXPIRED', 'the verdict has expired; submit the command again');
   }
   await rt.audit.transaction(async (tx, record) => {
     const updated = await tx
@@ -277,7 +232,8 @@ export async function consumeVerdict(rt: Runtime, agent: AgentPrincipal, id: str
         ),
       )
       .returning({ id: schema.requests.id });
-    if (updated.length === 0) throw conflict('VERDICT_ALREADY_USED', 'this verdict has already been used');
+    if (updated.length === 0)
+      throw new GatehouseError('VERDICT_ALREADY_USED', 'this verdict has already been used');
     record({
       type: 'verdict.consumed',
       actor: { type: 'agent', id: agent.id },
@@ -303,7 +259,7 @@ export async function reportExecution(
 ): Promise<void> {
   const row = await getOwnRequest(rt, agent, id);
   if (!isAllowed(row.status))
-    throw forbidden('NOT_ALLOWED', `request is ${row.status}; it was not allowed to run`);
+    throw new GatehouseError('RESULT_NOT_ALLOWED', `request is ${row.status}; it was not allowed to run`);
   const recording = report.output
     ? prepareRecording(report.output.chunks, report.output.truncated, rt.config.masking)
     : undefined;
@@ -319,7 +275,7 @@ export async function reportExecution(
       .onConflictDoNothing()
       .returning();
     if (inserted.length === 0)
-      throw conflict('RESULT_ALREADY_REPORTED', 'the result of this request was already reported');
+      throw new GatehouseError('RESULT_ALREADY_REPORTED', 'the result of this request was already reported');
     if (recording) {
       await tx.insert(schema.recordings).values({
         requestId: id,

@@ -2,7 +2,7 @@ import { schema } from '@gatehouse/db';
 import { and, eq, isNull } from 'drizzle-orm';
 import { agentForKey } from '../agents/service.ts';
 import { actorOf, hasRole, type Principal } from '../auth/principal.ts';
-import { forbidden, notFound, unauthorized } from '../errors.ts';
+import { GatehouseError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Runtime } from '../runtime.ts';
 import { DEFAULT_SESSION_TTL_SECONDS, MAX_SESSION_TTL_SECONDS, signSessionToken } from './tokens.ts';
@@ -11,7 +11,7 @@ import { DEFAULT_SESSION_TTL_SECONDS, MAX_SESSION_TTL_SECONDS, signSessionToken 
 export async function startSession(rt: Runtime, agentKey: string, ttlSeconds = DEFAULT_SESSION_TTL_SECONDS) {
   const agent = await agentForKey(rt, agentKey);
   if (!agent || rt.revocations.isRevoked(agent.id))
-    throw unauthorized('INVALID_AGENT_KEY', 'agent key is not valid or the agent was revoked');
+    throw new GatehouseError('INVALID_AGENT_KEY', 'agent key is not valid or the agent was revoked');
   const ttl = Math.min(Math.max(ttlSeconds, 60), MAX_SESSION_TTL_SECONDS);
   const id = newId('ses');
   const expiresAt = new Date(Date.now() + ttl * 1000);
@@ -40,11 +40,11 @@ export async function revokeSession(rt: Runtime, by: Principal, sessionId: strin
       .select()
       .from(schema.agentSessions)
       .where(eq(schema.agentSessions.id, sessionId));
-    if (!session) throw notFound('SESSION_NOT_FOUND', `no session ${sessionId}`);
+    if (!session) throw new GatehouseError('SESSION_NOT_FOUND', `no session ${sessionId}`);
     if (by.type === 'agent' && by.id !== session.agentId)
-      throw notFound('SESSION_NOT_FOUND', `no session ${sessionId}`);
+      throw new GatehouseError('SESSION_NOT_FOUND', `no session ${sessionId}`);
     if (by.type !== 'agent' && !hasRole(by, 'admin'))
-      throw forbidden('FORBIDDEN', 'only admins or the agent itself can end a session');
+      throw new GatehouseError('FORBIDDEN', 'only admins or the agent itself can end a session');
     await tx
       .update(schema.agentSessions)
       .set({ revokedAt: new Date() })

@@ -1,13 +1,13 @@
 import { signCompactJws } from '@gatehouse/verdict';
 import { errors, jwtVerify } from 'jose';
 import type { EnvironmentBinding } from '../agents/environment.ts';
-import { unauthorized } from '../errors.ts';
+import { GatehouseError } from '../errors.ts';
 import type { KeyRing } from '../keys/keyring.ts';
 
 export const SESSION_TYP = 'gatehouse-session+jwt';
 export const SESSION_AUDIENCE = 'gatehouse-api';
 export const DEFAULT_SESSION_TTL_SECONDS = 15 * 60;
-export const MAX_SESSION_TTL_SECONDS = 60 * 60;
+export { MAX_SESSION_TTL_SECONDS } from '@gatehouse/contract';
 
 /** The part of the key ring session tokens need. */
 export type SessionKeySource = Pick<KeyRing, 'signer' | 'sessionKeys'>;
@@ -69,9 +69,9 @@ export async function verifySessionToken(
     };
   } catch (error) {
     if (error instanceof errors.JWTExpired) {
-      throw unauthorized('SESSION_EXPIRED', 'session token has expired; start a new session');
+      throw new GatehouseError('SESSION_EXPIRED', 'session token has expired; start a new session');
     }
-    throw unauthorized('INVALID_TOKEN', 'session token is not valid');
+    throw new GatehouseError('INVALID_TOKEN', 'session token is not valid');
   }
 }
 
@@ -106,7 +106,7 @@ export class VerifiedSessionCache {
     if (hit) {
       if (Date.now() < hit.expiresAtMs) return hit.claims;
       this.#entries.delete(token);
-      throw unauthorized('SESSION_EXPIRED', 'session token has expired; start a new session');
+      throw new GatehouseError('SESSION_EXPIRED', 'session token has expired; start a new session');
     }
     const claims = await verifySessionToken(keys, issuer, token);
     const exp = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).exp as number;

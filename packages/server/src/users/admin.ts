@@ -1,7 +1,7 @@
 import { type Db, schema } from '@gatehouse/db';
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import { actorOf, type Principal, type Role } from '../auth/principal.ts';
-import { conflict, notFound } from '../errors.ts';
+import { GatehouseError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Runtime } from '../runtime.ts';
 import { hashSecret, newSecret, TOKEN_PREFIX } from '../secrets.ts';
@@ -34,7 +34,7 @@ export async function listUsers(rt: Runtime) {
 
 async function existingUser(tx: Db, id: string) {
   const [user] = await tx.select().from(schema.users).where(eq(schema.users.id, id)).for('update');
-  if (!user) throw notFound('USER_NOT_FOUND', `no user ${id}`);
+  if (!user) throw new GatehouseError('USER_NOT_FOUND', `no user ${id}`);
   return user;
 }
 
@@ -44,7 +44,7 @@ async function existingUser(tx: Db, id: string) {
  */
 export async function disableUser(rt: Runtime, by: Principal, id: string) {
   if (by.type === 'user' && by.id === id) {
-    throw conflict('CANNOT_DISABLE_SELF', 'you cannot disable your own account; ask another admin');
+    throw new GatehouseError('CANNOT_DISABLE_SELF', 'you cannot disable your own account; ask another admin');
   }
   return rt.audit.transaction(async (tx, record) => {
     const user = await existingUser(tx, id);
@@ -84,7 +84,7 @@ export async function listTokens(rt: Runtime, userId: string) {
     .select({ id: schema.users.id })
     .from(schema.users)
     .where(eq(schema.users.id, userId));
-  if (!user) throw notFound('USER_NOT_FOUND', `no user ${userId}`);
+  if (!user) throw new GatehouseError('USER_NOT_FOUND', `no user ${userId}`);
   const rows = await rt.database.db
     .select({
       id: schema.apiTokens.id,
@@ -109,7 +109,8 @@ export async function createToken(rt: Runtime, by: Principal, userId: string, na
   const id = newId('tok');
   await rt.audit.transaction(async (tx, record) => {
     const user = await existingUser(tx, userId);
-    if (user.disabledAt) throw conflict('USER_DISABLED', 'this user is disabled; a token would not work');
+    if (user.disabledAt)
+      throw new GatehouseError('USER_DISABLED', 'this user is disabled; a token would not work');
     await tx.insert(schema.apiTokens).values({ id, userId, tokenHash: hashSecret(token), name });
     record({
       type: 'token.created',
@@ -125,7 +126,7 @@ export async function createToken(rt: Runtime, by: Principal, userId: string, na
 export async function revokeToken(rt: Runtime, by: Principal, id: string) {
   return rt.audit.transaction(async (tx, record) => {
     const [token] = await tx.select().from(schema.apiTokens).where(eq(schema.apiTokens.id, id)).for('update');
-    if (!token) throw notFound('TOKEN_NOT_FOUND', `no token ${id}`);
+    if (!token) throw new GatehouseError('TOKEN_NOT_FOUND', `no token ${id}`);
     if (token.revokedAt) return { id, revokedAt: token.revokedAt.toISOString() };
     const revokedAt = new Date();
     await tx

@@ -1,7 +1,7 @@
 import { schema } from '@gatehouse/db';
 import { and, eq, isNull } from 'drizzle-orm';
 import { actorOf, type Principal, type Role } from '../auth/principal.ts';
-import { conflict } from '../errors.ts';
+import { GatehouseError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Runtime } from '../runtime.ts';
 import { hashSecret, newSecret, TOKEN_PREFIX } from '../secrets.ts';
@@ -23,7 +23,8 @@ export async function createUser(
       .values({ id, email, roles, passwordHash })
       .onConflictDoNothing()
       .returning({ id: schema.users.id });
-    if (inserted.length === 0) throw conflict('USER_EXISTS', `a user with email ${email} already exists`);
+    if (inserted.length === 0)
+      throw new GatehouseError('USER_EXISTS', `a user with email ${email} already exists`);
     await tx
       .insert(schema.apiTokens)
       .values({ id: newId('tok'), userId: id, tokenHash: hashSecret(token), name: 'initial' });

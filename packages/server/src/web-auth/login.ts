@@ -2,7 +2,7 @@ import { schema } from '@gatehouse/db';
 import { eq } from 'drizzle-orm';
 import type { AuditEventInput } from '../audit/chain.ts';
 import type { Role } from '../auth/principal.ts';
-import { GatehouseError, unauthorized } from '../errors.ts';
+import { GatehouseError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
 import { attemptFailed, attemptSucceeded, beginAttempt, forgetStaleAttempts } from './lockout.ts';
 import { groupsOf } from './memberships.ts';
@@ -23,7 +23,6 @@ export class LockedOut extends GatehouseError {
     const seconds = Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000));
     const minutes = Math.ceil(seconds / 60);
     super(
-      429,
       'LOCKED_OUT',
       `too many failed sign-ins; sign-in is locked until ${until.toISOString()} (about ${minutes} minute${minutes === 1 ? '' : 's'}); try again then`,
     );
@@ -95,7 +94,7 @@ export async function localLogin(
     // Now and then, not on every failure: the cleanup is housekeeping, not part of the answer.
     if (Math.random() < 0.05) void forgetStaleAttempts(db).catch(() => {});
     if (lock) throw new LockedOut(lock);
-    throw unauthorized('INVALID_CREDENTIALS', 'the email or password is wrong');
+    throw new GatehouseError('INVALID_CREDENTIALS', 'the email or password is wrong');
   }
 
   await attemptSucceeded(db, keys.account, keys.address);

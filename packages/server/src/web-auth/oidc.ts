@@ -29,11 +29,7 @@ const configurations = new WeakMap<Runtime, Promise<client.Configuration>>();
 function oidcOf(rt: Runtime): OidcConfig {
   const oidc = rt.config.oidc;
   if (!oidc)
-    throw new GatehouseError(
-      404,
-      'OIDC_NOT_CONFIGURED',
-      'sign-in through an identity provider is not set up',
-    );
+    throw new GatehouseError('OIDC_NOT_CONFIGURED', 'sign-in through an identity provider is not set up');
   return oidc;
 }
 
@@ -73,7 +69,6 @@ export async function beginOidcLogin(rt: Runtime): Promise<{ url: string; transa
     config = await configuration(rt);
   } catch {
     throw new GatehouseError(
-      503,
       'OIDC_UNAVAILABLE',
       'the identity provider cannot be reached; try again shortly',
     );

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { forbidden } from '../errors.ts';
+import { GatehouseError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
 
 /**
@@ -21,7 +21,7 @@ export function assertSameOrigin(rt: Runtime, request: FastifyRequest): void {
   const origin = request.headers.origin;
   const own = ownOrigin(rt, request);
   if (!origin || !own || origin.toLowerCase() !== own.toLowerCase()) {
-    throw forbidden(
+    throw new GatehouseError(
       'ORIGIN_REFUSED',
       "a browser session may open the live stream only from Gatehouse's own pages",
     );

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { unauthorized } from '../errors.ts';
+import { GatehouseError } from '../errors.ts';
 import { errorSchema } from '../http/errors.ts';
 import type { Runtime } from '../runtime.ts';
 import {
@@ -43,7 +43,7 @@ const sessionAnswer = {
 /** The session behind the cookie, for the calls that are about the session itself. */
 async function currentSession(rt: Runtime, request: FastifyRequest): Promise<WebSession> {
   const cookie = readCookie(request, SESSION_COOKIE);
-  if (!cookie) throw unauthorized('NOT_SIGNED_IN', 'sign in first (POST /v1/auth/login)');
+  if (!cookie) throw new GatehouseError('NOT_SIGNED_IN', 'sign in first (POST /v1/auth/login)');
   return findWebSession(rt, cookie);
 }
 

@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { type Db, schema } from '@gatehouse/db';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Role } from '../auth/principal.ts';
-import { GatehouseError, unauthorized } from '../errors.ts';
+import { GatehouseError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
 import { hashSecret } from '../secrets.ts';
 
@@ -43,7 +43,7 @@ export async function startWebSession(tx: Db, userId: string): Promise<NewWebSes
   return { value, csrfToken, maxAgeSeconds: ABSOLUTE_LIFETIME_MS / 1000 };
 }
 
-const ended = () => unauthorized('SESSION_EXPIRED', 'your session has ended; sign in again');
+const ended = () => new GatehouseError('SESSION_EXPIRED', 'your session has ended; sign in again');
 
 /**
  * The live session behind a cookie, or a 401. Revoked, expired, idle and disabled-user
@@ -149,7 +149,6 @@ export function csrfMatches(sent: string | string[] | undefined, expected: strin
 
 export function unavailable(): GatehouseError {
   return new GatehouseError(
-    503,
     'AUTH_UNAVAILABLE',
     'cannot check credentials right now (the database did not answer); try again shortly',
   );
@@ -157,7 +156,6 @@ export function unavailable(): GatehouseError {
 
 export function csrfFailed(): GatehouseError {
   return new GatehouseError(
-    403,
     'CSRF_FAILED',
     'this call needs the x-csrf-token header of your session (from /v1/auth/login or /v1/auth/me)',
   );

@@ -1,8 +1,8 @@
-import { schema } from '@gatehouse/db';
-import { RiskInputError } from '@gatehouse/risk';
+import { type Db, schema } from '@gatehouse/db';
+import { type GatehouseRiskEngine, RiskInputError } from '@gatehouse/risk';
 import { and, asc, gt, isNull } from 'drizzle-orm';
 import type { Runtime } from '../runtime.ts';
-import { engineEntry } from './entry.ts';
+import { engineEntry, type WhitelistRecord } from './entry.ts';
 
 /** How often a replica re-reads the whitelist, in case it missed a `whitelist.changed` event. */
 export const WHITELIST_RELOAD_MS = 5_000;
@@ -48,29 +48,37 @@ export class WhitelistLoader {
   }
 
   async #load(): Promise<void> {
-    const now = new Date();
-    const rows = await this.#rt.database.db
-      .select()
-      .from(schema.whitelistEntries)
-      .where(and(isNull(schema.whitelistEntries.revokedAt), gt(schema.whitelistEntries.expiresAt, now)))
-      .orderBy(asc(schema.whitelistEntries.id));
+    const rows = await activeEntries(this.#rt.database.db, new Date());
     // Expiry is evaluated by the engine at assessment time; the set only changes on add or revoke.
     const signature = rows.map((r) => r.id).join(',');
     if (signature === this.#signature) return;
-    const base = this.#rt.policyEngine;
-    const entries = rows.map(engineEntry).filter((entry) => {
-      try {
-        base.withWhitelist([entry]);
-        return true;
-      } catch (error) {
-        // An entry the engine refuses cannot lower anything; skipping it fails closed.
-        if (error instanceof RiskInputError) return false;
-        throw error;
-      }
-    });
-    this.#rt.setRisk(base.withWhitelist(entries));
+    this.#rt.setRisk(withSavedEntries(this.#rt.policyEngine, rows));
     this.#signature = signature;
   }
+}
+
+/** The entries that are neither revoked nor expired, in a stable order. */
+export function activeEntries(db: Db, now: Date) {
+  return db
+    .select()
+    .from(schema.whitelistEntries)
+    .where(and(isNull(schema.whitelistEntries.revokedAt), gt(schema.whitelistEntries.expiresAt, now)))
+    .orderBy(asc(schema.whitelistEntries.id));
+}
+
+/** The policy's engine with the stored entries it accepts. */
+export function withSavedEntries(base: GatehouseRiskEngine, rows: WhitelistRecord[]): GatehouseRiskEngine {
+  const entries = rows.map(engineEntry).filter((entry) => {
+    try {
+      base.withWhitelist([entry]);
+      return true;
+    } catch (error) {
+      // An entry the engine refuses cannot lower anything; skipping it fails closed.
+      if (error instanceof RiskInputError) return false;
+      throw error;
+    }
+  });
+  return base.withWhitelist(entries);
 }
 
 /** Applies a whitelist change here at once and tells every other replica. */

@@ -3,7 +3,7 @@ import { RiskInputError } from '@gatehouse/risk';
 import { desc, eq } from 'drizzle-orm';
 import type { RecordAudit } from '../audit/writer.ts';
 import { actorOf, type Principal } from '../auth/principal.ts';
-import { badRequest, conflict, notFound } from '../errors.ts';
+import { GatehouseError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
 import { engineEntry, type WhitelistRecord } from './entry.ts';
 import { whitelistChanged } from './loader.ts';
@@ -13,7 +13,7 @@ export function checkWithEngine(rt: Runtime, record: WhitelistRecord): void {
   try {
     rt.policyEngine.withWhitelist([engineEntry(record)]);
   } catch (error) {
-    if (error instanceof RiskInputError) throw badRequest('WHITELIST_INVALID', error.message);
+    if (error instanceof RiskInputError) throw new GatehouseError('WHITELIST_INVALID', error.message);
     throw error;
   }
 }
@@ -35,6 +35,8 @@ export async function insertWhitelistEntry(
     createdBy: by.id,
     requestId,
     expiresAt: entry.expiresAt,
+    scope: entry.scope,
+    scopeValue: entry.scopeValue,
   });
   record({
     type: 'whitelist.added',
@@ -46,6 +48,8 @@ export async function insertWhitelistEntry(
       match: entry.match,
       reason: entry.reason,
       expiresAt: entry.expiresAt.toISOString(),
+      scope: entry.scope,
+      scopeValue: entry.scopeValue,
       requestId,
     },
   });
@@ -65,6 +69,8 @@ export async function listWhitelist(rt: Runtime) {
     command: entry.command,
     match: entry.match,
     reason: entry.reason,
+    scope: entry.scope,
+    scopeValue: entry.scopeValue,
     createdBy: { id: entry.createdBy, email },
     requestId: entry.requestId,
     createdAt: entry.createdAt.toISOString(),
@@ -82,8 +88,9 @@ export async function revokeWhitelistEntry(rt: Runtime, by: Principal, id: strin
       .from(schema.whitelistEntries)
       .where(eq(schema.whitelistEntries.id, id))
       .for('update');
-    if (!entry) throw notFound('WHITELIST_NOT_FOUND', `no whitelist entry ${id}`);
-    if (entry.revokedAt) throw conflict('ALREADY_REVOKED', 'this whitelist entry is already revoked');
+    if (!entry) throw new GatehouseError('WHITELIST_NOT_FOUND', `no whitelist entry ${id}`);
+    if (entry.revokedAt)
+      throw new GatehouseError('ALREADY_REVOKED', 'this whitelist entry is already revoked');
     await tx.update(schema.whitelistEntries).set({ revokedAt }).where(eq(schema.whitelistEntries.id, id));
     record({ type: 'whitelist.revoked', actor: actorOf(by), subject: { type: 'whitelist', id }, data: {} });
   });

@@ -1,6 +1,7 @@
 import { hasOption, optionValue, positionals } from '../argv.ts';
 import type { Invocation } from '../context.ts';
 import { emit } from '../context.ts';
+import { emitDeploy } from './deploy.ts';
 import type { Handler } from './types.ts';
 
 const KUBE_VALUED = [
@@ -48,7 +49,6 @@ const KUBE_VALUED = [
   '--env',
   '--port',
 ];
-const PROD = /(^|[-_.:/])(prod|production|prd|live)([-_.:/]|$)/i;
 const KUBE_READ = new Set([
   'get',
   'describe',
@@ -74,11 +74,31 @@ const KUBE_WIDE_KINDS =
 
 function prodTarget(inv: Invocation): string | undefined {
   const context = optionValue(inv.argv, '--context', '--cluster', '--kube-context');
-  if (context && PROD.test(context)) return `context ${context}`;
+  if (context && inv.session.production.test(context)) return `context ${context}`;
   const namespace = optionValue(inv.argv, '-n', '--namespace');
-  if (namespace && (PROD.test(namespace) || /^kube-system$/.test(namespace))) return `namespace ${namespace}`;
+  if (namespace && (inv.session.production.test(namespace) || /^kube-system$/.test(namespace)))
+    return `namespace ${namespace}`;
   return undefined;
 }
+
+/** Verbs that change what runs in the cluster: a deploy, judged by where it lands. */
+const KUBE_DEPLOY_VERBS = new Set([
+  'apply',
+  'replace',
+  'patch',
+  'scale',
+  'rollout',
+  'delete',
+  'set',
+  'create',
+  'edit',
+  'autoscale',
+  'expose',
+  'run',
+  'drain',
+  'label',
+  'annotate',
+]);
 
 const kubectl: Handler = (inv) => {
   const s = inv.session;
@@ -88,6 +108,11 @@ const kubectl: Handler = (inv) => {
   const [verb, ...rest] = args;
   const all = inv.argv.some((a) => a === '--all' || a === '-A' || a === '--all-namespaces');
   const detail = `${inv.name} ${inv.argv.join(' ')}`;
+  if (verb && KUBE_DEPLOY_VERBS.has(verb) && !(verb === 'rollout' && /^(status|history)$/.test(rest[0] ?? '')))
+    emitDeploy(inv, detail, [
+      optionValue(inv.argv, '--context', '--cluster'),
+      optionValue(inv.argv, '-n', '--namespace'),
+    ]);
   switch (verb) {
     case undefined:
       return;
@@ -218,8 +243,10 @@ function hostAccess(inv: Invocation, rest: string[]): boolean {
 
 const helm: Handler = (inv) => {
   const s = inv.session;
-  const prod = optionValue(inv.argv, '--kube-context', '-n', '--namespace');
-  if (prod && PROD.test(prod)) emit(s, 'shell.kube.prod-target', prod);
+  const context = optionValue(inv.argv, '--kube-context');
+  const namespace = optionValue(inv.argv, '-n', '--namespace');
+  for (const target of [context, namespace])
+    if (target && s.production.test(target)) emit(s, 'shell.kube.prod-target', target);
   const [verb, sub] = positionals(inv.argv, [
     '-n',
     '--namespace',
@@ -237,6 +264,7 @@ const helm: Handler = (inv) => {
   ]);
   const detail = `helm ${inv.argv.join(' ')}`;
   if (verb === undefined) return;
+  if (/^(uninstall|delete|del|un|install|upgrade|rollback)$/.test(verb)) emitDeploy(inv, detail, [context, namespace, sub]);
   if (/^(uninstall|delete|del|un)$/.test(verb)) emit(s, 'shell.helm.uninstall', detail);
   else if (/^(install|upgrade|rollback|plugin|push)$/.test(verb)) emit(s, 'shell.kube.write', detail);
   else if (verb === 'repo' && /^(add|remove|rm|update|up)$/.test(sub ?? ''))

@@ -1,7 +1,8 @@
-import { hasFlag, optionValue, optionValues, positionals } from '../argv.ts';
+import { basename, hasFlag, optionValue, optionValues, positionals } from '../argv.ts';
 import type { Invocation, Stream, Word } from '../context.ts';
 import { emit, literalWord } from '../context.ts';
-import { classifyPath, credentialNameMatch } from '../paths.ts';
+import { resolveAgainstCwd } from '../cwd.ts';
+import { classifyPath, credentialNameMatch, isNetworkConfigPath, isTopLevelSystemDirectory } from '../paths.ts';
 import { decodeAnsiC } from '../words.ts';
 import { commandHook, reparseHook } from './hooks.ts';
 import { checkWriteTarget } from './targets.ts';
@@ -36,15 +37,22 @@ const rm: Handler = (inv) => {
 /** Judges one deletion by how much lives under the path. */
 export function deleteTarget(inv: Invocation, target: Word, recursive: boolean): void {
   const s = inv.session;
-  const detail = `${inv.name}${recursive ? ' -r' : ''} ${target.value}`;
-  switch (classifyPath(target.value, target.unresolved)) {
+  const where = resolveAgainstCwd(s, target.value);
+  const path = where.path;
+  const shown = path === target.value ? path : `${target.value} (in ${s.cwd}: ${path})`;
+  const detail = `${inv.name}${recursive ? ' -r' : ''} ${shown}`;
+  const resolved = `${inv.name}${recursive ? ' -r' : ''} ${path}`;
+  if (isNetworkConfigPath(path)) return void emit(s, 'shell.net.config', detail, resolved);
+  switch (classifyPath(path, target.unresolved || where.dynamic)) {
     case 'root':
-      emit(s, 'shell.rm.root', detail);
+      emit(s, 'shell.rm.root', detail, resolved);
       return;
     case 'system':
     case 'privilege':
     case 'persistence':
-      emit(s, recursive ? 'shell.rm.system-recursive' : 'shell.rm.system', detail);
+      if (recursive && isTopLevelSystemDirectory(path))
+        emit(s, 'shell.rm.system-root', detail, `${resolved} (a top-level system directory)`);
+      else emit(s, recursive ? 'shell.rm.system-recursive' : 'shell.rm.system', detail, resolved);
       return;
     case 'home':
       emit(s, 'shell.rm.home', detail);
@@ -84,6 +92,10 @@ export function deleteTarget(inv: Invocation, target: Word, recursive: boolean):
 
 const shred: Handler = (inv) => {
   for (const target of operandWords(inv, ['-n', '--iterations', '-s', '--size', '--random-source'])) {
+    if (target.substituted) {
+      emit(inv.session, 'shell.disk.device-write', `shred ${target.text} (target known only when it runs: assumed a disk)`);
+      continue;
+    }
     const cls = classifyPath(target.value, target.unresolved);
     if (cls === 'history') emit(inv.session, 'shell.evasion.history', `shred ${target.value}`);
     else if (cls === 'log') emit(inv.session, 'shell.evasion.logs', `shred ${target.value}`);
@@ -93,8 +105,12 @@ const shred: Handler = (inv) => {
 };
 
 const dd: Handler = (inv) => {
-  for (const arg of inv.argv) {
-    if (arg.startsWith('of=')) {
+  for (const word of inv.args) {
+    const arg = word.value;
+    if (arg.startsWith('of=') && word.substituted) {
+      // `of=$(findmnt -no SOURCE /)`: the device is computed when it runs; assume the worst.
+      emit(inv.session, 'shell.disk.device-write', `dd ${word.text} (output known only when it runs: assumed a disk)`);
+    } else if (arg.startsWith('of=')) {
       const path = arg.slice(3);
       const cls = classifyPath(path);
       if (cls === 'device') emit(inv.session, 'shell.disk.device-write', `dd ${arg}`);
@@ -111,6 +127,9 @@ const format: Handler = (inv) => {
     inv.argv.every((a) => a === '-l' || a === '--list' || a === '-h' || a === '--help')
   )
     return;
+  // mkfs, wipefs, blkdiscard and friends only ever operate on block devices: whatever the
+  // operand (a literal disk, a partition, a device computed by a substitution), the host's data
+  // on it is gone.
   emit(inv.session, 'shell.disk.format', `${inv.name} ${inv.argv.join(' ')}`);
 };
 
@@ -437,6 +456,13 @@ const FIND_VALUED = [
   '-ilname',
 ];
 
+/** Tests that select some entries of the tree; without one, find matches every entry. */
+const NARROWING_TESTS =
+  /^-(name|iname|path|ipath|regex|iregex|wholename|iwholename|newer\w*|[acm](time|min)|size|user|group|nouser|nogroup|perm|empty|links|inum|samefile|uid|gid|lname|ilname|used|fstype|context|readable|writable|executable)$/;
+
+/** Programs that, run once per match, delete or destroy the match. */
+const PER_MATCH_DELETERS = /^(rm|unlink|rmdir|shred|truncate|srm|wipe)$/;
+
 /** `find -delete` and `find -exec cmd {} ;`: the inner command runs once per match under the search roots. */
 const find: Handler = (inv) => {
   const roots: Word[] = [];
@@ -448,7 +474,9 @@ const find: Handler = (inv) => {
     ['root', 'system', 'home', 'other_absolute'].includes(classifyPath(r.value, r.unresolved)),
   );
   const nameIndex = inv.argv.findIndex((a) => a === '-name' || a === '-iname');
-  const found = `${(roots[0]?.value ?? '.').replace(/\/$/, '')}/${nameIndex === -1 ? '{}' : (inv.argv[nameIndex + 1] ?? '{}')}`;
+  const filtered = inv.argv.some((a) => NARROWING_TESTS.test(a));
+  // What `{}` stands for: the matches under the first root (`./*.log`), or every entry (`./*`).
+  const found = `${(roots[0]?.value ?? '.').replace(/\/$/, '')}/${nameIndex === -1 ? '*' : (inv.argv[nameIndex + 1] ?? '*')}`;
   for (; i < inv.args.length; i++) {
     const arg = (inv.args[i] as Word).value;
     if ((arg === '-name' || arg === '-iname' || arg === '-path') && wide)
@@ -467,6 +495,7 @@ const find: Handler = (inv) => {
         const cls = classifyPath(root.value, root.unresolved);
         if (cls === 'history' || cls === 'log')
           emit(inv.session, 'shell.evasion.logs', `find ${root.value} -delete`);
+        else if (!filtered) deleteTarget({ ...inv, name: 'find -delete' }, root, true);
         else if (!wide && onlyNames(inv.argv) && ['regenerable', 'tmp'].includes(classifyPath(found)))
           // `find . -name '*.pyc' -delete`: one name pattern of build output or caches.
           emit(
@@ -484,6 +513,8 @@ const find: Handler = (inv) => {
       continue;
     }
     if (/^-(exec|execdir|ok|okdir)$/.test(arg)) {
+      // The program runs once per match with `{}` replaced by the matched path. Unfiltered,
+      // the matches are every entry of the tree, so the program's target is the tree itself.
       const inner: Word[] = [];
       let j = i + 1;
       for (; j < inv.args.length; j++) {
@@ -494,8 +525,10 @@ const find: Handler = (inv) => {
         } else inner.push(w);
       }
       i = j;
-      const head = inner[0]?.value ?? '';
-      if (wide && /^(rm|shred|unlink|rmdir|mv|chmod|chown|truncate|dd)$/.test(head.split('/').pop() ?? '')) {
+      const head = basename(inner[0]?.value ?? '');
+      if (!filtered && PER_MATCH_DELETERS.test(head)) {
+        for (const root of roots) deleteTarget({ ...inv, name: `find ${arg} ${head}` }, root, true);
+      } else if (wide && /^(rm|shred|unlink|rmdir|mv|chmod|chown|truncate|dd)$/.test(head)) {
         emit(
           inv.session,
           'shell.find.delete-wide',

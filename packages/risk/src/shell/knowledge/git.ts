@@ -242,6 +242,9 @@ function markCloned(inv: Invocation, rest: string[]) {
   if (target) inv.session.downloaded.add(`${normalizePath(target)}/`);
 }
 
+/** Remotes whose push is a deploy by convention of the platform. */
+const DEPLOY_REMOTES = /^(heroku|dokku|flynn|deis|piku)([-_].*)?$|^(ssh:\/\/)?dokku@|git\.heroku\.com/;
+
 function push(inv: Invocation, rest: string[], positional: string[]) {
   const s = inv.session;
   const refspecs = positional.slice(1);
@@ -253,6 +256,10 @@ function push(inv: Invocation, rest: string[], positional: string[]) {
   );
   const protectedTarget = targets.length === 0 || targets.some((t) => PROTECTED_BRANCH.test(t) || t === '');
   const detail = `git push ${rest.join(' ')}`;
+  // Pushing to a deploy remote (Heroku, Dokku, a remote named for production) ships the code.
+  const remote = positional[0];
+  if (remote !== undefined && (DEPLOY_REMOTES.test(remote) || s.production.test(remote)))
+    emit(s, 'shell.deploy.production', `${detail} (deploy remote ${remote})`);
   if (rest.includes('--mirror') || (rest.includes('--all') && (force || lease)) || rest.includes('--prune')) {
     emit(s, 'shell.git.push-mirror', detail);
   } else if (deleting) {

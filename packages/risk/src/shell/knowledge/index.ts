@@ -2,11 +2,14 @@ import { CLOUD_HANDLERS } from './cloud.ts';
 import { CLUSTER_HANDLERS } from './cluster.ts';
 import { CONTAINER_HANDLERS } from './containers.ts';
 import { DATABASE_HANDLERS } from './databases.ts';
+import { DEPLOY_HANDLERS } from './deploy.ts';
 import { ESCAPE_HANDLERS } from './escapes.ts';
 import { FILE_HANDLERS } from './files.ts';
 import { GIT_HANDLERS } from './git.ts';
 import { interpreterHandlers } from './interpreters.ts';
+import { NAVIGATION_HANDLERS } from './navigation.ts';
 import { NETWORK_HANDLERS } from './network.ts';
+import { NETWORK_CONFIG_HANDLERS } from './network-config.ts';
 import { PACKAGE_HANDLERS } from './packages.ts';
 import { SYSTEM_HANDLERS } from './system.ts';
 import type { Handler } from './types.ts';
@@ -44,4 +47,7 @@ export const KNOWLEDGE: ReadonlyMap<string, Handler> = merge(
   DATABASE_HANDLERS,
   interpreterHandlers(),
   ESCAPE_HANDLERS,
+  NAVIGATION_HANDLERS,
+  NETWORK_CONFIG_HANDLERS,
+  DEPLOY_HANDLERS,
 );

@@ -288,6 +288,22 @@ const DELETE_CALL =
 const WRITE_CALL =
   /\b(open\s*\(([^,)]+),\s*['"][wax+]|writeFileSync\s*\(|appendFileSync\s*\(|writeFile\s*\(|File\.write\s*\(|file_put_contents\s*\(|write_text\s*\(|write_bytes\s*\()/g;
 
+/** Process creation in the interpreters the engine reads inline code of. */
+const PROCESS_CREATION =
+  /\bfork\s*\(|\bos\.fork\b|\bfork\b(?!\s*[=:])|Process\.fork|child_process|\.spawn\s*\(|\bspawn\s*\(|\bexec[lv]p?e?\s*\(|subprocess\.Popen|multiprocessing\.Process|\bsystem\s*\(|pcntl_fork|threading\.Thread|new Worker\(|cluster\.fork/;
+/** Loops that never end on their own. */
+const ENDLESS_LOOP =
+  /\bwhile\s*\(\s*(True|1|true|!0|!false)\s*\)|\bwhile\s+(True|1)\s*:|\bwhile\s+(1|true|True)\b|\bfor\s*\(\s*;\s*;\s*\)|\bloop\s*(do|\{)|\bwhile\s*\(\s*\)|\bwhile\s+1\s*;|\buntil\s+(false|0)\b|\bitertools\.count\(|\biter\s*\(\s*int\s*,\s*1\s*\)|\bsetInterval\s*\(|\bfork\s+while\b|\bwhile\s+fork\b|\b1\s+while\b|\bredo\b|\bgoto\b/;
+
+/**
+ * An interpreter fork loop (`while True: os.fork()`, `fork while 1`, `loop { fork }`,
+ * `for(;;) spawn(…)`): a fork bomb in another language. Both parts must appear: an endless
+ * loop and process creation.
+ */
+function forksInLoop(code: string): boolean {
+  return ENDLESS_LOOP.test(code) && PROCESS_CREATION.test(code);
+}
+
 function unquote(literal: string): string {
   return literal.slice(1, -1).replace(/\\(.)/g, '$1');
 }
@@ -328,6 +344,7 @@ export function analyzeCode(inv: Invocation, code: string, lang: string): void {
       code,
     );
   if (decodes && executes) emit(s, 'shell.decode-exec', `${label} decodes and executes a payload`);
+  if (forksInLoop(code)) emit(s, 'shell.resource.fork-bomb', `${label} starts processes in an endless loop`);
   else if (
     /\b(exec|eval|compile)\s*\(|__import__|getattr\s*\(|new Function|\bFunction\(|vm\.run|importlib|globals\(\)\[|\bload\s*\(/.test(
       code,

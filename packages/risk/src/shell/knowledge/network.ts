@@ -1,7 +1,8 @@
 import { hasFlag, optionValue, optionValues, positionals } from '../argv.ts';
 import type { Invocation, Stream } from '../context.ts';
-import { emit } from '../context.ts';
+import { emit, literalWord } from '../context.ts';
 import { classifyPath, normalizePath } from '../paths.ts';
+import { deleteTarget } from './files.ts';
 import { commandHook } from './hooks.ts';
 import { checkWriteTarget } from './targets.ts';
 import type { Handler } from './types.ts';
@@ -315,12 +316,21 @@ const copyRemote: Handler = (inv) => {
   const sources = operands.slice(0, -1);
   const remote = (p: string) => /^[^/]*:/.test(p) || p.startsWith('rsync://');
   const detail = `${inv.name} ${operands.join(' ')}`;
-  if (remote(destination) && sources.some((p) => !remote(p))) {
+  const deleting = inv.name === 'rsync' && inv.argv.some((a) => a.startsWith('--delete'));
+  if (deleting && remote(destination)) {
+    // `--delete` removes whatever the destination has that the source lacks: from an empty or
+    // wrong source, the remote tree.
+    emit(inv.session, 'shell.rsync.delete-remote', `${detail} --delete`);
+  } else if (deleting) {
+    deleteTarget({ ...inv, name: 'rsync --delete' }, literalWord(destination), true);
+  }
+  if (deleting) {
+    if (sources.some((p) => classifyPath(p) === 'credential') && remote(destination))
+      emit(inv.session, 'shell.exfiltration.sensitive', detail);
+  } else if (remote(destination) && sources.some((p) => !remote(p))) {
     if (sources.some((p) => classifyPath(p) === 'credential'))
       emit(inv.session, 'shell.exfiltration.sensitive', detail);
     else emit(inv.session, 'shell.net.copy-remote', detail);
-  } else if (inv.name === 'rsync' && inv.argv.some((a) => a.startsWith('--delete'))) {
-    emit(inv.session, 'shell.rm.outside-project-recursive', `${detail} --delete`);
   } else {
     if (sources.some(remote)) emit(inv.session, 'shell.net.download', detail);
     if (!remote(destination))

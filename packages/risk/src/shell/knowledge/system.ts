@@ -7,6 +7,18 @@ const SECURITY_SERVICES =
   /^(auditd|firewalld|ufw|apparmor|selinux|falco|osqueryd|wazuh-agent|ossec|crowdstrike|falcon-sensor|sysmon|aide|fail2ban|clamav-daemon|clamd|sentinelone|syslog|rsyslog|syslog-ng|systemd-journald|elastic-agent|filebeat|auditbeat|amazon-guardduty-agent|iptables|nftables|ip6tables|netfilter-persistent)(\.service)?$/;
 const STOPPING = /^(stop|disable|mask|kill)$/;
 
+/**
+ * Services whose stop takes data or the host with it: databases and message stores (clients
+ * lose their data path; an unclean stop can lose writes), and what keeps the host reachable and
+ * running (ssh, networking, init's own daemons, the container runtime and the kubelet).
+ */
+const CRITICAL_SERVICES =
+  /^(postgres(ql)?(@[\w.-]+|-\d+)?|mysqld?|mariadb|mongod(b)?|redis(-server)?|valkey|memcached|elasticsearch|opensearch|cassandra|etcd|kafka|zookeeper|rabbitmq(-server)?|clickhouse(-server)?|influxdb|couchdb|neo4j|minio|ssh|sshd|networking|network|NetworkManager|systemd-networkd|systemd-resolved|systemd-logind|dbus|systemd-journald|init|cron|crond|docker|containerd|kubelet|k3s|multipathd|lvm2-[\w-]+|iscsid)(\.(service|socket))?$/;
+
+/** Processes whose death takes the host or its data with it (PID 1, init, sshd, a database). */
+const CRITICAL_PROCESSES =
+  /^(1|init|systemd|sshd|postgres(ql)?|postmaster|mysqld|mariadbd?|mongod|redis-server|etcd|dockerd|containerd|kubelet|java)$/;
+
 const systemctl: Handler = (inv) => {
   const s = inv.session;
   const [verb = '', ...units] = positionals(inv.argv, [
@@ -40,6 +52,9 @@ const systemctl: Handler = (inv) => {
     return void emit(s, 'shell.system.reboot', detail);
   if (STOPPING.test(verb) && units.some((u) => SECURITY_SERVICES.test(u)))
     return void emit(s, 'shell.evasion.security-service', detail);
+  if (STOPPING.test(verb) && units.some((u) => CRITICAL_SERVICES.test(u)))
+    return void emit(s, 'shell.service.stop-critical', detail);
+  if (verb === 'mask') return void emit(s, 'shell.service.stop-critical', `${detail} (masked units cannot start again)`);
   if (
     verb === 'enable' ||
     verb === 'link' ||
@@ -59,6 +74,8 @@ const service: Handler = (inv) => {
   if (verb === '' || /^(status|--status-all)$/.test(verb) || unit === '--status-all') return;
   if (STOPPING.test(verb) && SECURITY_SERVICES.test(unit))
     return void emit(inv.session, 'shell.evasion.security-service', detail);
+  if (STOPPING.test(verb) && CRITICAL_SERVICES.test(unit))
+    return void emit(inv.session, 'shell.service.stop-critical', detail);
   emit(inv.session, 'shell.service.control', detail);
 };
 
@@ -97,6 +114,9 @@ const kill: Handler = (inv) => {
   )
     return;
   if ((inv.name === 'kill' && inv.argv.length === 1 && inv.argv[0] === '-l') || inv.argv.length === 0) return;
+  const critical = targets.find((t) => CRITICAL_PROCESSES.test(t) && !(inv.name !== 'kill' && t === '1'));
+  if (critical !== undefined)
+    return void emit(inv.session, 'shell.process.kill-critical', `${detail} (${critical})`);
   emit(inv.session, 'shell.process.kill', detail);
 };
 
@@ -155,12 +175,9 @@ const firewall: Handler = (inv) => {
     return void emit(s, 'shell.firewall.change', detail);
   }
   if (inv.name === 'firewall-cmd') {
-    if (
-      /--panic-off|--remove|--set-default-zone=trusted|--add-service|--add-port|--add-rich-rule|--reload|--permanent/.test(
-        joined,
-      )
-    )
-      return void emit(s, 'shell.firewall.change', detail);
+    // A change unless every argument only asks (list, get, query, info, state).
+    const reads = inv.argv.every((a) => /^--(list|get|query|info)-|^--(state|zone=.*|permanent|version|help)$|^-h$/.test(a));
+    if (!reads) return void emit(s, 'shell.firewall.change', detail);
     return;
   }
   if (/ (-F|--flush|-X|--delete-chain|-Z) /.test(joined) || / (-P|--policy) \S+ ACCEPT /.test(joined))

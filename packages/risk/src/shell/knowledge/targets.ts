@@ -1,6 +1,7 @@
 import type { Session } from '../context.ts';
 import { emit } from '../context.ts';
-import { classifyPath } from '../paths.ts';
+import { resolveAgainstCwd } from '../cwd.ts';
+import { classifyPath, isDataFile, isNetworkConfigPath } from '../paths.ts';
 
 /** Judges a file that a command writes (a redirect target, `tee`, `cp` destination, `sed -i`…). */
 export function checkWriteTarget(
@@ -10,18 +11,28 @@ export function checkWriteTarget(
   detail: string,
   mode: 'write' | 'append' | 'delete' = 'write',
 ): void {
+  const resolved = resolveAgainstCwd(session, path);
+  if (resolved.path !== path) {
+    detail = `${detail} (in ${session.cwd}: ${resolved.path})`;
+    path = resolved.path;
+    dynamic ||= resolved.dynamic;
+  }
+  if (isNetworkConfigPath(path)) {
+    emit(session, 'shell.net.config', detail, `writes ${path}`);
+    return;
+  }
+  if (mode !== 'append' && isDataFile(path)) {
+    emit(session, 'shell.data.clobber', detail, `overwrites the data file ${path}`);
+    return;
+  }
   if (
     /^\/proc\/sys\/kernel\/(yama|randomize_va_space|kptr_restrict|dmesg_restrict|modules_disabled)/.test(path)
   ) {
     emit(session, 'shell.evasion.hardening', detail);
     return;
   }
-  if (
-    /^\/var\/lib\/(mysql|postgresql|pgsql|redis|mongodb|etcd|docker|elasticsearch|cassandra|kafka|zookeeper|rabbitmq)(\/|$)/.test(
-      path,
-    )
-  ) {
-    emit(session, 'shell.rm.system-recursive', `${detail} (database or service data)`);
+  if (/^\/var\/lib\/?$/.test(path)) {
+    emit(session, 'shell.rm.system-recursive', `${detail} (database and service data)`);
     return;
   }
   switch (classifyPath(path, dynamic)) {

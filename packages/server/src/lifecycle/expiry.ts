@@ -1,46 +1,28 @@
 import { schema } from '@gatehouse/db';
 import { and, eq, lte } from 'drizzle-orm';
-import { announce } from '../requests/events.ts';
-import { type RequestRow, schedule, verdictEvent } from '../requests/service.ts';
-import { issueVerdict } from '../requests/verdicts.ts';
 import type { Runtime } from '../runtime.ts';
+import { transition } from './close.ts';
+import { schedule } from './schedule.ts';
+
+const SYSTEM = { type: 'system', id: 'gatehouse' } as const;
 
 /**
  * Closes a pending request as `expired` (a deny verdict) if its deadline has passed.
  * Idempotent and safe to run from several workers at once: the row lock and the status
  * check make exactly one of them do it.
  */
-export async function expireRequest(rt: Runtime, requestId: string): Promise<RequestRow | undefined> {
-  const closed = await rt.audit.transaction(async (tx, record) => {
+export async function expireRequest(rt: Runtime, requestId: string): Promise<boolean> {
+  return transition(rt, async (tx, _record, close) => {
     const [request] = await tx
       .select()
       .from(schema.requests)
       .where(eq(schema.requests.id, requestId))
       .for('update');
-    if (request?.status !== 'pending') return undefined;
-    if (request.deadline && request.deadline.getTime() > Date.now()) return undefined;
-    const issued = await issueVerdict(rt, request, 'deny', []);
-    const [row] = await tx
-      .update(schema.requests)
-      .set({
-        status: 'expired',
-        decidedAt: new Date(),
-        verdict: issued.verdict,
-        verdictExpiresAt: issued.expiresAt,
-      })
-      .where(eq(schema.requests.id, requestId))
-      .returning();
-    record({
-      type: 'request.expired',
-      actor: { type: 'system', id: 'gatehouse' },
-      subject: { type: 'request', id: requestId },
-      data: { deadline: request.deadline?.toISOString() ?? null },
-    });
-    record(verdictEvent(row!, []));
-    return row!;
+    if (request?.status !== 'pending') return false;
+    if (request.deadline && request.deadline.getTime() > Date.now()) return false;
+    await close(request, { status: 'expired', actor: SYSTEM });
+    return true;
   });
-  if (closed) await announce(rt, closed, false);
-  return closed;
 }
 
 /** Expires everything overdue. Runs on worker start and periodically: lost jobs cannot keep a request open. */

@@ -1,6 +1,4 @@
-import type { schema } from '@gatehouse/db';
-
-type RequestRow = typeof schema.requests.$inferSelect;
+import type { RequestRow } from '@gatehouse/db';
 
 /** What an agent sees of its request: the outcome and the reasons, and the verdict once final. */
 export function agentView(row: RequestRow) {

@@ -43,13 +43,14 @@ export function evaluateQuorum(required: number, decisions: readonly CastDecisio
   return { status, approvals: approvers.length, required, approvers };
 }
 
+/** Why a person may not decide now; the error catalogue gives each code its HTTP status. */
 export type IneligibleReason =
-  | { status: 409; code: 'REQUEST_FINAL'; message: string }
-  | { status: 409; code: 'REQUEST_EXPIRED'; message: string }
-  | { status: 409; code: 'ALREADY_DECIDED'; message: string }
-  | { status: 403; code: 'SELF_APPROVAL'; message: string }
-  | { status: 403; code: 'NOT_AN_APPROVER'; message: string }
-  | { status: 403; code: 'NOT_ELIGIBLE'; message: string };
+  | { code: 'REQUEST_FINAL'; message: string }
+  | { code: 'REQUEST_EXPIRED'; message: string }
+  | { code: 'ALREADY_DECIDED'; message: string }
+  | { code: 'SELF_APPROVAL'; message: string }
+  | { code: 'NOT_AN_APPROVER'; message: string }
+  | { code: 'NOT_ELIGIBLE'; message: string };
 
 export interface EligibilityFacts {
   approver: { id: string; roles: readonly string[]; groups?: readonly string[] };
@@ -64,34 +65,31 @@ export interface EligibilityFacts {
 export function ineligibility(facts: EligibilityFacts): IneligibleReason | undefined {
   const { approver, request } = facts;
   if (!approver.roles.includes('approver')) {
-    return { status: 403, code: 'NOT_AN_APPROVER', message: 'deciding requests needs the approver role' };
+    return { code: 'NOT_AN_APPROVER', message: 'deciding requests needs the approver role' };
   }
   if (request.status !== 'pending') {
-    return { status: 409, code: 'REQUEST_FINAL', message: `request is already ${request.status}` };
+    return { code: 'REQUEST_FINAL', message: `request is already ${request.status}` };
   }
   if (request.deadline && request.deadline.getTime() <= facts.now.getTime()) {
     return {
-      status: 409,
       code: 'REQUEST_EXPIRED',
       message: 'the deadline for deciding this request has passed',
     };
   }
   if (request.ownerUserId === approver.id) {
     return {
-      status: 403,
       code: 'SELF_APPROVAL',
       message: 'you own the requesting agent and cannot decide its requests',
     };
   }
   if (facts.scope && !inScope(facts.scope, approver.groups ?? [])) {
     return {
-      status: 403,
       code: 'NOT_ELIGIBLE',
       message: 'this request is routed to approver groups you are not a member of',
     };
   }
   if (facts.decisions.some((d) => d.userId === approver.id)) {
-    return { status: 409, code: 'ALREADY_DECIDED', message: 'you have already decided this request' };
+    return { code: 'ALREADY_DECIDED', message: 'you have already decided this request' };
   }
   return undefined;
 }

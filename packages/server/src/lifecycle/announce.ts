@@ -1,8 +1,6 @@
-import type { schema } from '@gatehouse/db';
+import type { RequestRow } from '@gatehouse/db';
 import type { Runtime } from '../runtime.ts';
 import { approverView } from './view.ts';
-
-type RequestRow = typeof schema.requests.$inferSelect;
 
 /**
  * Tells the live stream that a request changed, and its agent that a verdict is ready.

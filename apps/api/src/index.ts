@@ -1,1 +1,0 @@
-export { buildHttpApp } from '@gatehouse/server';

@@ -1,1 +1,0 @@
-export { jobHandlers, startJobProcessing } from '@gatehouse/server';

@@ -1,0 +1,113 @@
+import { Type } from 'typebox';
+
+/**
+ * Every refusal the API makes, with the one HTTP status that carries it and what it means.
+ * A code never changes status: clients branch on the code, and the status tells proxies and
+ * generic clients the class of failure. The message a response carries says what happened
+ * in this case (which request, which limit); the summary here says what the code means.
+ */
+export const ERRORS = {
+  // 400: the request itself is wrong.
+  VALIDATION_FAILED: { status: 400, summary: 'The body, query or path does not match the schema.' },
+  MALFORMED_JSON: { status: 400, summary: 'The body is not valid JSON, or is empty.' },
+  BAD_CONTENT_LENGTH: { status: 400, summary: 'The Content-Length header does not match the body.' },
+  BAD_REQUEST: { status: 400, summary: 'The request is malformed in a way no other code names.' },
+  BAD_CURSOR: { status: 400, summary: 'The pagination cursor was not issued by this server.' },
+  COMMENT_REQUIRED: { status: 400, summary: 'Rejections and multi-party approvals need a comment.' },
+  WHITELIST_INVALID: { status: 400, summary: 'The whitelist entry is incomplete or out of bounds.' },
+  WHITELIST_NEEDS_APPROVE: { status: 400, summary: 'Only an approval can add a whitelist entry.' },
+  UNKNOWN_GROUP: { status: 400, summary: 'The named approver group does not exist.' },
+  UNKNOWN_USER: { status: 400, summary: 'The named user does not exist.' },
+  UNKNOWN_OWNER: { status: 400, summary: 'The owner named for an agent is not a user.' },
+  // 401: who is calling is not established.
+  MISSING_TOKEN: { status: 401, summary: 'No bearer token (or session cookie) was sent.' },
+  INVALID_TOKEN: { status: 401, summary: 'The token is not valid, or was revoked.' },
+  AGENT_KEY_NOT_ACCEPTED: {
+    status: 401,
+    summary: 'An agent key only starts sessions; send the session token.',
+  },
+  INVALID_AGENT_KEY: { status: 401, summary: 'The agent key is unknown or revoked.' },
+  SESSION_EXPIRED: { status: 401, summary: 'The session has ended; start a new one.' },
+  SESSION_REVOKED: { status: 401, summary: 'The session or its agent has been revoked.' },
+  INVALID_CREDENTIALS: { status: 401, summary: 'The email or password is wrong.' },
+  NOT_SIGNED_IN: { status: 401, summary: 'There is no signed-in web session.' },
+  // 403: established, but not allowed.
+  FORBIDDEN: { status: 403, summary: 'The caller lacks the role this call needs.' },
+  NOT_A_PERSON: {
+    status: 403,
+    summary: 'Decisions are made by people, not agents or the bootstrap admin token.',
+  },
+  NOT_AN_APPROVER: { status: 403, summary: 'Deciding requests needs the approver role.' },
+  SELF_APPROVAL: { status: 403, summary: 'Nobody decides requests of an agent they own.' },
+  NOT_ELIGIBLE: { status: 403, summary: 'The approver is not in a group that may decide this request.' },
+  ENVIRONMENT_NOT_ALLOWED: { status: 403, summary: 'The agent is not bound to the environment it named.' },
+  RESULT_NOT_ALLOWED: {
+    status: 403,
+    summary: 'A result was reported for a request that was not allowed to run.',
+  },
+  CSRF_FAILED: { status: 403, summary: 'A state-changing browser call lacked the session CSRF token.' },
+  ORIGIN_REFUSED: { status: 403, summary: 'A browser call came from another origin.' },
+  // 404: nothing there, for this caller.
+  NOT_FOUND: { status: 404, summary: 'No such route.' },
+  REQUEST_NOT_FOUND: { status: 404, summary: 'No such request, or not one this caller may see.' },
+  AGENT_NOT_FOUND: { status: 404, summary: 'No such agent.' },
+  USER_NOT_FOUND: { status: 404, summary: 'No such user.' },
+  GROUP_NOT_FOUND: { status: 404, summary: 'No such approver group.' },
+  NOT_A_MEMBER: { status: 404, summary: 'The user is not a member of the group.' },
+  SESSION_NOT_FOUND: { status: 404, summary: 'No such session, or not one this caller may end.' },
+  TOKEN_NOT_FOUND: { status: 404, summary: 'No such personal token.' },
+  RECORDING_NOT_FOUND: { status: 404, summary: 'The request has no recording, or it was purged.' },
+  WHITELIST_NOT_FOUND: { status: 404, summary: 'No such whitelist entry.' },
+  OIDC_NOT_CONFIGURED: { status: 404, summary: 'OpenID Connect sign-in is not configured.' },
+  // 409: the state does not allow it (any more).
+  REQUEST_FINAL: { status: 409, summary: 'The request is no longer pending.' },
+  REQUEST_EXPIRED: { status: 409, summary: 'The deadline for deciding the request has passed.' },
+  ALREADY_DECIDED: { status: 409, summary: 'This person has already decided the request.' },
+  REQUEST_NOT_ALLOWED: {
+    status: 409,
+    summary: 'The request did not end in allow; there is no verdict to consume.',
+  },
+  VERDICT_ALREADY_USED: { status: 409, summary: 'A verdict is single-use, and this one was used.' },
+  VERDICT_EXPIRED: { status: 409, summary: 'The verdict expired before it was consumed.' },
+  RESULT_ALREADY_REPORTED: { status: 409, summary: 'The result of this request was already reported.' },
+  USER_EXISTS: { status: 409, summary: 'A user with this email exists.' },
+  USER_DISABLED: { status: 409, summary: 'The user is disabled.' },
+  CANNOT_DISABLE_SELF: { status: 409, summary: 'An admin cannot disable their own account.' },
+  GROUP_EXISTS: { status: 409, summary: 'A group with this name exists.' },
+  ALREADY_MEMBER: { status: 409, summary: 'The user is already a member of the group.' },
+  ALREADY_REVOKED: { status: 409, summary: 'The whitelist entry was already revoked.' },
+  // 413, 415, 429: limits.
+  BODY_TOO_LARGE: { status: 413, summary: 'The body is larger than GATEHOUSE_BODY_LIMIT.' },
+  COMMAND_TOO_LARGE: { status: 413, summary: 'The command is larger than the risk engine accepts.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: 'Send JSON with content-type application/json.' },
+  LOCKED_OUT: {
+    status: 429,
+    summary: 'Too many failed sign-ins; sign-in is locked for a while (see Retry-After).',
+  },
+  // 5xx: the server cannot answer now. Nothing was changed.
+  INTERNAL: { status: 500, summary: 'An unexpected error; the request was not completed.' },
+  MASTER_KEY_MISMATCH: { status: 500, summary: 'The signing keys cannot be opened with this master key.' },
+  NOT_READY: { status: 503, summary: 'The database or job queue does not answer.' },
+  DATABASE_BUSY: { status: 503, summary: 'The database did not answer in time; nothing was written. Retry.' },
+  NO_SIGNING_KEY: { status: 503, summary: 'No active signing key.' },
+  REVOCATION_STATE_STALE: {
+    status: 503,
+    summary: 'Cannot confirm the session is not revoked; retry shortly.',
+  },
+  AUTH_UNAVAILABLE: { status: 503, summary: 'Sign-in state cannot be read now; retry shortly.' },
+  OIDC_UNAVAILABLE: { status: 503, summary: 'The OpenID Connect provider does not answer.' },
+} as const satisfies Record<string, { status: number; summary: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERRORS, value);
+}
+
+/** The body of every error response: `{"error": {"code", "message"}}`. */
+export const ErrorBody = Type.Object({
+  error: Type.Object({
+    code: Type.String({ description: 'A code of the error catalogue (docs/errors.md)' }),
+    message: Type.String({ description: 'What happened, for the person reading the output' }),
+  }),
+});

@@ -1,0 +1,6 @@
+export { errorCatalogueMarkdown } from './docs.ts';
+export * from './enums.ts';
+export * from './errors.ts';
+export * from './identity.ts';
+export * from './requests.ts';
+export * from './whitelist.ts';

@@ -1,0 +1,3 @@
+ALTER TABLE "whitelist_entries" ADD COLUMN "scope" text DEFAULT 'global' NOT NULL;--> statement-breakpoint
+ALTER TABLE "whitelist_entries" ADD COLUMN "scope_value" text;--> statement-breakpoint
+ALTER TABLE "whitelist_entries" ADD CONSTRAINT "whitelist_entries_scope" CHECK (("whitelist_entries"."scope" = 'global' and "whitelist_entries"."scope_value" is null) or ("whitelist_entries"."scope" in ('agent', 'agent_type', 'environment') and "whitelist_entries"."scope_value" is not null));
