@@ -122,7 +122,7 @@ async function withGatehouse(variant: Variant, measure: (decisions: Target) => P
   const dataDir = mkdtempSync(join(tmpdir(), 'gh-bench-'));
   const adminToken = `bench-${randomBytes(16).toString('hex')}`;
   const [entry, args] =
-    variant === 'chain' ? ['apps/cli/src/main.ts', ['start']] : ['bench/server-without-chain.ts', []];
+    variant === 'chain' ? ['apps/cli/bin/gatehouse.js', ['start']] : ['bench/server-without-chain.ts', []];
   const gatehouse = spawnNode(entry, args, {
     GATEHOUSE_BENCH_AUDIT: variant,
     DATABASE_URL: database.url,

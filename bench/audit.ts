@@ -1,6 +1,5 @@
 import { migrate, openDatabase, schema } from '@gatehouse/db';
-import { verifyDatabase } from '../packages/server/src/audit/log.ts';
-import { AuditWriter } from '../packages/server/src/audit/writer.ts';
+import { AuditWriter, verifyDatabase } from '@gatehouse/server';
 import { createTestDatabase } from '../test/support/postgres.ts';
 import { type BenchResult, percentile } from './types.ts';
 import { UnchainedAudit } from './unchained-audit.ts';

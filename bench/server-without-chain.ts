@@ -1,4 +1,4 @@
-import { AuditWriter, type InsertOnlyChange } from '../packages/server/src/audit/writer.ts';
+import { AuditWriter, closeOnSignals, type InsertOnlyChange, loadConfig, serve } from '@gatehouse/server';
 import { UnchainedAudit } from './unchained-audit.ts';
 
 /**
@@ -21,5 +21,9 @@ AuditWriter.prototype.commit = function (this: AuditWriter, change: InsertOnlyCh
   if (mode === 'none') return commit.call(this, { ...change, events: [] });
   return commit.call(this, { inserts: [...change.inserts, ...unchained.inserts(change.events)], events: [] });
 };
-process.argv.splice(2, process.argv.length, 'start');
-await import('../apps/cli/src/main.ts');
+// What `gatehouse start` runs, through the server's public entry point: the CLI is a command,
+// not a library, and only its output line (which bench/api.ts waits for) matters here.
+const config = loadConfig();
+const running = await serve(config, { http: true, jobs: true, logger: { level: config.logLevel } });
+closeOnSignals(running);
+process.stdout.write(`gatehouse listening on ${running.url} (audit: ${mode})\n`);

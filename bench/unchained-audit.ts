@@ -1,5 +1,5 @@
 import { schema } from '@gatehouse/db';
-import { type AuditEventInput, eventColumns } from '../packages/server/src/audit/chain.ts';
+import { type AuditEventInput, eventColumns } from '@gatehouse/server';
 
 /**
  * Benchmark baseline only: audit events as plain rows at unique positions of one pseudo-chain,

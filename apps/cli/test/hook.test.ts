@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTamperProxy } from '../../../packages/sdk/test/support/tamper-proxy.ts';
+import { startTamperProxy } from '../../../test/support/tamper-proxy.ts';
 import { startGatehouse, type TestGatehouse } from '../../../test/support/gatehouse.ts';
 import { runCli, scratch } from './fixtures/cli.ts';
 

@@ -54,6 +54,18 @@ describe('gatehouse score', () => {
     expect(stdout).toContain('shell.rm.system-recursive');
   });
 
+  it('--explain shows the resolved form behind each reason', async () => {
+    // A decoded payload, a target resolved against `cd`, and an unwrapped command.
+    const decoded = await invoke(['--explain', '$(echo dXNlcmFkZCBlbGk= | base64 -d)']);
+    expect(decoded.stdout).toMatch(/resolved as/);
+    expect(decoded.stdout).toMatch(/decoded: useradd eli/);
+    const cd = await invoke(['--explain', 'cd / && rm -rf ./*']);
+    expect(cd.stdout).toMatch(/^tier: deny/);
+    expect(cd.stdout).toMatch(/shell\.rm\.root\s+rm -r \/\*/);
+    const unwrapped = await invoke(['--explain', "sudo timeout 5 sh -c 'iptables -t nat -F'"]);
+    expect(unwrapped.stdout).toMatch(/sudo > timeout > sh -c > iptables -t nat -F/);
+  });
+
   it('--policy loads a custom policy for both modes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-score-'));
     const file = join(dir, 'policy.yaml');

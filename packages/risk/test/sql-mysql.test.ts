@@ -29,10 +29,17 @@ describe('MySQL', () => {
     'DELETE FROM `t` WHERE id = 5',
     'INSERT INTO t VALUES (1)',
     'REPLACE INTO t VALUES (1)',
-    'DELETE t1 FROM t1 JOIN t2 ON t1.id = t2.id',
   ])('%s is reviewed', (sql) => {
     expect(my(sql)).toContain('sql.write');
     expect(myTier(sql)).toBe('review');
+  });
+
+  // Issue 12, class 9: a join condition does not bound a multi-table DELETE (it deletes every
+  // row with a partner); only a WHERE does.
+  it('DELETE t1 FROM t1 JOIN t2 ON t1.id = t2.id has no WHERE: multi_party', () => {
+    expect(my('DELETE t1 FROM t1 JOIN t2 ON t1.id = t2.id')).toContain('sql.delete.no-where');
+    expect(myTier('DELETE t1 FROM t1 JOIN t2 ON t1.id = t2.id')).toBe('multi_party');
+    expect(myTier('DELETE t1 FROM t1 JOIN t2 ON t1.id = t2.id WHERE t2.id = 4')).toBe('review');
   });
 
   it.each([
@@ -100,7 +107,14 @@ describe('MySQL', () => {
 
   it('reviews dynamic SQL and procedures', () => {
     expect(my('PREPARE s FROM @q')).toContain('sql.dynamic-sql');
-    expect(myTier('PREPARE s FROM @q')).toBe('review');
+    // Issue 12, class 9: a statement PREPAREd from text that cannot be folded could be any
+    // statement, so it is worst-case multi_party; one folded from literals is judged as itself.
+    expect(my('PREPARE s FROM @q')).toContain('sql.dynamic-sql.unfoldable');
+    expect(myTier('PREPARE s FROM @q')).toBe('multi_party');
+    expect(myTier("PREPARE s FROM CONCAT('DROP ', 'TABLE users'); EXECUTE s")).toBe('multi_party');
+    expect(
+      myTier("SET @t = 'jobs'; PREPARE s FROM CONCAT('UPDATE ', @t, ' SET x = 1 WHERE id = 7'); EXECUTE s"),
+    ).toBe('review');
     expect(myTier('CALL cleanup()')).toBe('review');
     expect(myTier('SELECT SLEEP(10)')).toBe('review');
     expect(myTier('SELECT my_udf(1)')).toBe('review');

@@ -223,10 +223,23 @@ describe('code the analyzer cannot fully see is never auto', () => {
     expect(tier("DO $x$ BEGIN PERFORM pg_read_file('/etc/passwd'); END $x$")).toBe('deny');
   });
 
-  it('flags EXECUTE of a string built at run time', () => {
+  it('flags EXECUTE of a string built at run time and judges its known parts', () => {
+    // Issue 12, class 9: `'TRUNCATE ' || t` is a TRUNCATE of some table; what cannot be folded
+    // is worst-case multi_party (it was review, with the TRUNCATE unseen).
     const sql = "DO $$ DECLARE t text := 'users'; BEGIN EXECUTE 'TRUNCATE ' || t; END $$";
-    expect(rules(sql)).toContain('sql.dynamic-sql');
-    expect(tier(sql)).toBe('review');
+    expect(rules(sql)).toContain('sql.dynamic-sql.unfoldable');
+    expect(rules(sql)).toContain('sql.truncate');
+    expect(tier(sql)).toBe('multi_party');
+  });
+
+  it('folds format(), concat() and quote_ident() in EXECUTE', () => {
+    expect(rules("DO $$ BEGIN EXECUTE format('DROP TABLE %I', 'users'); END $$")).toContain('sql.drop');
+    expect(rules("DO $$ BEGIN EXECUTE concat('TRUNCATE ', quote_ident('t')); END $$")).toContain(
+      'sql.truncate',
+    );
+    expect(tier("DO $$ BEGIN EXECUTE format('UPDATE %I SET a = 1 WHERE id = %s', 't', 5); END $$")).toBe(
+      'review',
+    );
   });
 
   it('folds EXECUTE of constant strings joined with || (held-out corpus)', () => {

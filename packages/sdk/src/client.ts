@@ -484,10 +484,15 @@ export class GatehouseClient {
       );
     } catch (error) {
       if (error instanceof GatehouseError && error.status === 409) {
-        throw new GatehouseError('ERR_VERDICT_REPLAYED', 'the server says this verdict was already used', {
-          status: 409,
-          ...(error.serverCode ? { serverCode: error.serverCode } : {}),
-        });
+        // The server says why it refused: a verdict that lapsed is not a replay.
+        const expired = error.serverCode === 'VERDICT_EXPIRED';
+        throw new GatehouseError(
+          expired ? 'ERR_VERDICT_EXPIRED' : 'ERR_VERDICT_REPLAYED',
+          expired
+            ? 'the verdict expired on the server before it was used'
+            : 'the server says this verdict was already used',
+          { status: 409, ...(error.serverCode ? { serverCode: error.serverCode } : {}) },
+        );
       }
       throw error;
     }

@@ -325,6 +325,10 @@ describe('fail closed: single use', () => {
         { status: 409, body: { error: { code: 'VERDICT_ALREADY_USED', message: 'used' } } },
         'ERR_VERDICT_REPLAYED',
       ],
+      [
+        { status: 409, body: { error: { code: 'VERDICT_EXPIRED', message: 'expired' } } },
+        'ERR_VERDICT_EXPIRED',
+      ],
       [{ status: 500, body: { error: { code: 'INTERNAL', message: 'x' } } }, 'ERR_SERVER'],
       [{ status: 403, body: { error: { code: 'AGENT_REVOKED', message: 'x' } } }, 'ERR_FORBIDDEN'],
       [{ status: 200, body: { consumed: false } }, 'ERR_PROTOCOL'],

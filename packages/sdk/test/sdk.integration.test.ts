@@ -12,7 +12,7 @@ import { startGatehouse, type TestGatehouse } from '../../../test/support/gateho
 import { GatehouseClient, type GatehouseClientOptions, type OutputChunk } from '../src/index.ts';
 import { markerPath } from './support/net.ts';
 import { streamText } from './support/output.ts';
-import { type Exchange, startTamperProxy, type TamperProxy } from './support/tamper-proxy.ts';
+import { type Exchange, startTamperProxy, type TamperProxy } from '../../../test/support/tamper-proxy.ts';
 
 // The SDK against the real Gatehouse server (real PostgreSQL/Redis), directly and through
 // an attacker's proxy. Commands in the refusal cases would create a marker file; it must

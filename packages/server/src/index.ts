@@ -1,10 +1,18 @@
 // What openAuditAccess throws when the embedded database is held by a running server.
 export { DatabaseError, type DatabaseErrorCode } from '@gatehouse/db';
 export { type AuditAccess, openAuditAccess } from './audit/access.ts';
-export { type ChainedEvent, findChainProblem, GENESIS_HASH } from './audit/chain.ts';
+export {
+  type AuditEventInput,
+  type ChainedEvent,
+  eventColumns,
+  findChainProblem,
+  GENESIS_HASH,
+} from './audit/chain.ts';
 export { type CheckpointPayload, createCheckpoint } from './audit/checkpoints.ts';
 export { type ExportFilter, type ExportLine, exportLog, verifyDatabase, verifyExport } from './audit/log.ts';
 export { LogVerifier, type Problem, type VerifyReport } from './audit/verify.ts';
+// The group-commit writer: bench/ measures the chain's cost on it and builds its baselines around it.
+export { AuditWriter, type InsertOnlyChange } from './audit/writer.ts';
 export { authenticate } from './auth/authenticate.ts';
 export type { Principal, Role } from './auth/principal.ts';
 export { type Config, type ConfigEntry, ConfigError, describeConfig, loadConfig } from './config.ts';

@@ -3,8 +3,8 @@ import { routeToApprovers } from './approvals/routing.ts';
 import { createCheckpoint } from './audit/checkpoints.ts';
 import { expireRequest, rescheduleAll, sweepOverdue } from './lifecycle/expiry.ts';
 import type { JobHandlers } from './platform/jobs.ts';
+import type { Runtime } from './platform/runtime.ts';
 import { purgeRecordings } from './recordings/service.ts';
-import type { Runtime } from './runtime.ts';
 
 export const SWEEP_INTERVAL_MS = 15_000;
 export const RETENTION_INTERVAL_MS = 3_600_000;

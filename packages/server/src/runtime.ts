@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { type DatabaseHandle, migrate, openDatabase } from '@gatehouse/db';
+import { migrate, openDatabase } from '@gatehouse/db';
 import { parseMaskingConfig } from '@gatehouse/mask';
-import { createRiskEngine, type GatehouseRiskEngine, type RiskEngine } from '@gatehouse/risk';
+import { createRiskEngine, type RiskEngine } from '@gatehouse/risk';
 import { AuditWriter } from './audit/writer.ts';
-import { type AdminToken, loadAdminToken } from './auth/admin-token.ts';
+import { loadAdminToken } from './auth/admin-token.ts';
 import { RevocationCache } from './auth/revocations.ts';
 import type { Config } from './config.ts';
 import { KeyRing } from './keys/keyring.ts';
@@ -11,31 +11,8 @@ import { loadMasterKey } from './keys/master-key.ts';
 import { type EventBus, LocalEventBus, RedisEventBus } from './platform/events.ts';
 import { BullJobQueue, InProcessJobQueue, type JobQueue } from './platform/jobs.ts';
 import type { Logger } from './platform/log.ts';
+import type { Runtime } from './platform/runtime.ts';
 import { VerifiedSessionCache } from './sessions/tokens.ts';
-
-/** Everything a route, service or job handler needs, created once per process. */
-export interface Runtime {
-  config: Config;
-  log: Logger;
-  database: DatabaseHandle;
-  audit: AuditWriter;
-  keys: KeyRing;
-  bus: EventBus;
-  jobs: JobQueue;
-  /** The engine that scores requests now: the policy's, plus the whitelist kept in the database. */
-  readonly risk: RiskEngine;
-  /** The policy's engine alone; whitelist reloads derive `risk` from it. */
-  readonly policyEngine: GatehouseRiskEngine;
-  /** Swaps the engine `risk` returns; requests already being scored keep the one they read. */
-  setRisk(engine: RiskEngine): void;
-  revocations: RevocationCache;
-  /** Session tokens whose signature this process already checked. */
-  sessions: VerifiedSessionCache;
-  admin: AdminToken;
-  /** Readiness: database and, when used, Redis. Throws with what is down. */
-  checkReady(): Promise<void>;
-  close(): Promise<void>;
-}
 
 /**
  * Opens storage (PGlite or PostgreSQL), applies migrations, loads keys and the policy, and
@@ -118,3 +95,5 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     throw error;
   }
 }
+
+export type { Runtime } from './platform/runtime.ts';

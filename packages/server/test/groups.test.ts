@@ -207,7 +207,7 @@ describe('approver groups and eligibility', () => {
   });
 
   describe('agents', () => {
-    it('lists agents with owner and revocation to admins and auditors', async () => {
+    it('lists agents with owner and revocation to admins, auditors and approvers', async () => {
       const list = await gh.api('/v1/agents', { token: auditor.token });
       expect(list.status).toBe(200);
       expect(list.body.items).toContainEqual(
@@ -221,7 +221,9 @@ describe('approver groups and eligibility', () => {
         }),
       );
       expect(list.body.items[0].key).toBeUndefined();
-      expect((await gh.api('/v1/agents', { token: ops.token })).status).toBe(403);
+      // Approvers pick agents by name in the history; agents themselves list nothing.
+      expect((await gh.api('/v1/agents', { token: ops.token })).status).toBe(200);
+      expect((await gh.api('/v1/agents', { token: session })).status).toBe(403);
     });
   });
 });

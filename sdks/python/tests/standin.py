@@ -59,6 +59,12 @@ Reply = tuple[int, Any]
 Tamper = Callable[[str, Reply, "Request | None"], "Reply | None"]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients that hang up mid-answer (timeouts, close()) are what these tests provoke.
+        pass
+
+
 class StandIn:
     def __init__(
         self,
@@ -79,7 +85,7 @@ class StandIn:
         self.verdict_ttl = verdict_ttl
         self.session_ttl = session_ttl
         self.changed = threading.Condition()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()

@@ -129,5 +129,17 @@ export function explain(assessment: Assessment): string {
           assessment.reasons.map((r) => [r.rule, r.category, String(r.weight), r.floor ?? '', r.detail]),
         ),
   );
+  // What the engine read behind each reason (unwrapped command, decoded payload, target after
+  // `cd`): the text an approver would otherwise have to work out from the source.
+  const resolved = assessment.reasons.filter((r) => r.resolved);
+  if (resolved.length > 0) {
+    out.push('', 'resolved as');
+    out.push(
+      table(
+        ['rule', 'resolved form'],
+        resolved.map((r) => [r.rule, r.resolved ?? '']),
+      ),
+    );
+  }
   return `${out.join('\n')}\n`;
 }

@@ -3,7 +3,7 @@ import { loadPolicy } from './load.ts';
 import type { PolicyDocument } from './types.ts';
 
 /** Version of the bundled default policy (a test keeps it equal to `policy/default.yaml`). */
-export const policyVersion = '2026.11.2';
+export const policyVersion = '2026.12.1';
 
 const DEFAULT_POLICY_URL = new URL('../../policy/default.yaml', import.meta.url);
 

@@ -317,7 +317,9 @@ function validateWhitelistProfiles(value: unknown, path: Path): Record<string, W
     onlyKeys(profile, ['description', 'blastRadius', 'whitelist'], where, 'whitelist profile');
     if (!Array.isArray(profile.whitelist))
       throw new ValidationIssue([...where, 'whitelist'], 'a whitelist profile needs a whitelist list');
-    const entries = profile.whitelist.map((entry, i) => validateWhitelistEntry(entry, [...where, 'whitelist', i]));
+    const entries = profile.whitelist.map((entry, i) =>
+      validateWhitelistEntry(entry, [...where, 'whitelist', i]),
+    );
     const seen = new Set<string>();
     entries.forEach((entry, i) => {
       if (seen.has(entry.id))
@@ -398,7 +400,11 @@ export function validatePolicyDocument(value: unknown): PolicyDocument {
   if (raw.whitelistProfiles !== undefined)
     doc.whitelistProfiles = validateWhitelistProfiles(raw.whitelistProfiles, ['whitelistProfiles']);
   if (raw.useWhitelistProfiles !== undefined)
-    doc.useWhitelistProfiles = stringList(raw.useWhitelistProfiles, ['useWhitelistProfiles'], 'useWhitelistProfiles');
+    doc.useWhitelistProfiles = stringList(
+      raw.useWhitelistProfiles,
+      ['useWhitelistProfiles'],
+      'useWhitelistProfiles',
+    );
   if (raw.rules !== undefined && raw.rules !== null) {
     if (!Array.isArray(raw.rules)) throw new ValidationIssue(['rules'], 'rules must be a list');
     const seen = new Set<string>();

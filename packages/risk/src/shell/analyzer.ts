@@ -1,10 +1,10 @@
 import shellQuote from 'shell-quote';
 import type { Analysis } from '../types.ts';
+import { expandBraces } from './brace.ts';
 import { runArgv } from './command.ts';
-import type { Scope, Session, SqlHandoff, Stream } from './context.ts';
+import type { Scope, Session, SqlHandoff, Stream, Word } from './context.ts';
 import { emit, literalWord, UNKNOWN } from './context.ts';
 import type { BashParser } from './parser.ts';
-import { expandBraces } from './brace.ts';
 import { productionMatcher } from './production.ts';
 import { Walker } from './walk.ts';
 
@@ -34,6 +34,29 @@ export class ShellAnalyzer {
   }
 
   analyze(text: string): Analysis {
+    return this.run(text).analysis;
+  }
+
+  /**
+   * The fields bash would pass to the last simple command of `script` (after brace expansion,
+   * quote removal and parameter expansion of variables the script assigns), or `unknown` when
+   * some word cannot be expanded statically (a glob, an unassigned variable, a substitution).
+   * Used by the differential test against the real bash; no part of an assessment.
+   */
+  expandLastCommand(script: string): { fields: string[] } | { unknown: string } {
+    let last: Word[] = [];
+    const { analysis } = this.run(script, (words) => {
+      last = words;
+    });
+    // Where the grammar itself gave up, no word of the line is trustworthy.
+    const error = analysis.findings.find((f) => f.rule === 'shell.parse-error');
+    if (error) return { unknown: error.detail };
+    const unknown = last.find((w) => w.dynamic || w.unresolved || w.glob);
+    if (unknown) return { unknown: unknown.text };
+    return { fields: last.flatMap((w) => w.fields ?? [w.value]) };
+  }
+
+  private run(text: string, observe?: (words: Word[]) => void): { analysis: Analysis } {
     const session: Session = {
       findings: [],
       commands: [],
@@ -46,9 +69,10 @@ export class ShellAnalyzer {
       sql: this.sql,
       reparse: (nestedText, scope, stdin) => this.parseAndWalk(nestedText, scope, stdin, session),
       run: (words, commandText, scope, stdin) => runArgv(session, words, commandText, scope, stdin),
+      ...(observe ? { observe } : {}),
     };
     this.parseAndWalk(text, { depth: 0, via: [] }, UNKNOWN, session);
-    return { commands: session.commands, findings: session.findings };
+    return { analysis: { commands: session.commands, findings: session.findings } };
   }
 
   private parseAndWalk(text: string, scope: Scope, stdin: Stream, session: Session): Stream {

@@ -26,9 +26,19 @@ export function optionValue(argv: readonly string[], ...names: string[]): string
     const arg = argv[i] as string;
     for (const name of names) {
       if (arg === name) return argv[i + 1];
-      if (name.startsWith('--') && arg.startsWith(`${name}=`)) return arg.slice(name.length + 1);
+      // `--name=value`, and terraform's single-dash long options (`-chdir=dir`, `-var-file=f`).
+      if (name.length > 2 && arg.startsWith(`${name}=`)) return arg.slice(name.length + 1);
       if (!name.startsWith('--') && name.length === 2 && arg.startsWith(name) && arg.length > 2)
         return arg.slice(2);
+      // A cluster of short flags ending in the option (`curl -fsSLo file`) takes the next word.
+      if (
+        !name.startsWith('--') &&
+        name.length === 2 &&
+        /^-[a-zA-Z]+$/.test(arg) &&
+        arg.endsWith(name[1] as string) &&
+        arg.length > 2
+      )
+        return argv[i + 1];
     }
   }
   return undefined;

@@ -18,7 +18,7 @@ export interface BraceExpansion {
 }
 
 export function hasBraces(pattern: string): boolean {
-  return /(^|[^\\$])\{/.test(pattern) && pattern.includes('}');
+  return pattern.includes('{') && pattern.includes('}');
 }
 
 export function expandBraces(pattern: string): BraceExpansion {
@@ -56,8 +56,9 @@ function findGroup(pattern: string): Group | undefined {
       start++;
       continue;
     }
-    // `${…}` is a parameter expansion, not a brace group.
-    if (c !== '{' || (start > 0 && pattern[start - 1] === '$')) continue;
+    // An unquoted `${…}` is a parameter expansion, not a brace group (a quoted `$` was skipped
+    // above together with its escape).
+    if (c !== '{' || (start > 0 && pattern[start - 1] === '$' && pattern[start - 2] !== '\\')) continue;
     const group = groupAt(pattern, start);
     if (group) return group;
   }
@@ -104,7 +105,8 @@ function expandSequence(body: string): string[] | undefined {
     const from = Number(fromText);
     const to = Number(toText);
     const step = Math.abs(Number(stepText ?? 1)) || 1;
-    const width = /^-?0\d/.test(fromText) || /^-?0\d/.test(toText) ? Math.max(fromText.length, toText.length) : 0;
+    const width =
+      /^-?0\d/.test(fromText) || /^-?0\d/.test(toText) ? Math.max(fromText.length, toText.length) : 0;
     const values: string[] = [];
     for (let v = from; from <= to ? v <= to : v >= to; v += from <= to ? step : -step) {
       const digits = String(Math.abs(v)).padStart(width - (v < 0 ? 1 : 0), '0');
@@ -129,12 +131,34 @@ function expandSequence(body: string): string[] | undefined {
   return undefined;
 }
 
+/**
+ * Written where a quoted part starts: bash keeps a word that has quotes even when it is empty
+ * (`{a,''}` is two words, `{,a}` only one), so emptiness needs to know about quotes.
+ */
+export const QUOTE_MARK = '\u0001';
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: QUOTE_MARK is a control character on purpose
+const PATTERN_SPECIAL = /[\\{},$\u0001]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: QUOTE_MARK is a control character on purpose
+const PATTERN_SPECIAL_ALL = /[\\{},$\u0001]/g;
+
 /** Marks every character of literal text as quoted, so brace expansion leaves it alone. */
 export function quotePattern(text: string): string {
-  return text.replace(/[\\{},]/g, '\\$&');
+  return PATTERN_SPECIAL.test(text) ? text.replace(PATTERN_SPECIAL_ALL, '\\$&') : text;
 }
 
-/** Removes the escapes of a pattern field: the word's value. */
+/** Removes the escapes and quote marks of a pattern field: the word's value. */
 export function unquotePattern(field: string): string {
-  return field.replace(/\\([\s\S])/g, '$1');
+  let out = '';
+  for (let i = 0; i < field.length; i++) {
+    const c = field[i] as string;
+    if (c === '\\' && i + 1 < field.length) out += field[++i];
+    else if (c !== QUOTE_MARK) out += c;
+  }
+  return out;
+}
+
+/** A field that bash removes: empty, with no quoted part. */
+export function isNullField(field: string): boolean {
+  return field === '';
 }

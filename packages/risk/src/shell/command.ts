@@ -99,6 +99,7 @@ export function runArgv(
 ): Stream {
   const mark = markFindings(session);
   const outer = session.current;
+  session.observe?.(words);
   try {
     return dispatch(session, expandFields(words), text, scope, stdin, redirects);
   } finally {
@@ -117,18 +118,9 @@ function expandFields(words: Word[]): Word[] {
 
 /** The decoded text a program name was computed from (`$(echo dXNlcmFkZA== | base64 -d)`), if known. */
 function decodedPayload(word: Word): string | undefined {
-  for (const stream of word.streams) if (stream.kind === 'decoded' && stream.text !== undefined) return stream.text;
+  for (const stream of word.streams)
+    if (stream.kind === 'decoded' && stream.text !== undefined) return stream.text;
   return undefined;
-}
-
-/** How a command reads after resolution, for the approver: the wrapper chain, then the argv. */
-function resolvedForm(scope: Scope, name: string, argv: string[]): string {
-  const command = [name, ...argv.map(quoteForDisplay)].join(' ');
-  return scope.via.length > 0 ? `${scope.via.join(' > ')} > ${command}` : command;
-}
-
-function quoteForDisplay(arg: string): string {
-  return arg === '' || /[\s'"\\$`]/.test(arg) ? `'${arg.replace(/'/g, `'\\''`)}'` : arg;
 }
 
 function dispatch(
@@ -169,7 +161,8 @@ function dispatch(
     const candidates = globCandidates(nameWord.value);
     if (candidates.length > 0) {
       const via = { depth: scope.depth, via: [...scope.via, `glob ${nameWord.text}`] };
-      for (const candidate of candidates) runArgv(session, [literalWord(candidate), ...args], text, via, stdin, redirects);
+      for (const candidate of candidates)
+        runArgv(session, [literalWord(candidate), ...args], text, via, stdin, redirects);
       return UNKNOWN;
     }
   }
@@ -195,10 +188,14 @@ function dispatch(
     scope,
     session,
   };
-  session.current = resolvedForm(scope, name, invocation.argv);
+  session.current = { via: scope.via, name, argv: invocation.argv };
   checkMining(invocation);
   if (session.selfSpawning.has(name))
-    emit(session, 'shell.resource.fork-bomb', `${name} is a function that starts copies of itself in a pipe or in the background`);
+    emit(
+      session,
+      'shell.resource.fork-bomb',
+      `${name} is a function that starts copies of itself in a pipe or in the background`,
+    );
   if (nameWord.value.includes('/') && wasDownloaded(session, nameWord.value)) {
     emit(
       session,

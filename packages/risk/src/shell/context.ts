@@ -67,15 +67,18 @@ export interface Session {
   /** Names that mean production (from the policy); see `production.ts`. */
   production: RegExp;
   /**
-   * The resolved form of the command being judged (wrappers unwrapped, words expanded), which
-   * findings carry so an approver sees what the engine read, not only the source text.
+   * The command being judged, resolved (wrappers unwrapped, words expanded): findings carry its
+   * form so an approver sees what the engine read, not only the source text. Formatted only
+   * when a finding is emitted.
    */
-  current?: string;
+  current?: { via: string[]; name: string; argv: string[] };
   /** Remaining node visits; bounds work on adversarial input. */
   budget: number;
   sql: SqlHandoff;
   /** Re-parses nested shell text (from `bash -c`, `ssh host '…'`, `eval`) one level deeper. */
   reparse: (text: string, scope: Scope, stdin: Stream) => Stream;
+  /** Sees the words of every simple command before it runs (word-expansion tests only). */
+  observe?: (words: Word[]) => void;
   /** Runs an already split command line (for `find -exec`, interpreter argv lists). */
   run: (words: Word[], text: string, scope: Scope, stdin: Stream) => Stream;
 }
@@ -111,8 +114,20 @@ export interface Invocation {
  */
 export function emit(session: Session, rule: ShellRuleId, detail: string, resolved?: string): void {
   if (session.findings.length >= 500) return;
-  const form = resolved ?? session.current;
-  session.findings.push(form ? { rule, detail: clip(detail), resolved: clip(form, 240) } : { rule, detail: clip(detail) });
+  const form = resolved ?? (session.current ? resolvedForm(session.current) : undefined);
+  session.findings.push(
+    form ? { rule, detail: clip(detail), resolved: clip(form, 240) } : { rule, detail: clip(detail) },
+  );
+}
+
+/** How a command reads after resolution: the wrapper chain, then the argv (`sudo > sh -c > rm -rf /`). */
+export function resolvedForm(command: { via: string[]; name: string; argv: string[] }): string {
+  const text = [command.name, ...command.argv.map(quoteForDisplay)].join(' ');
+  return command.via.length > 0 ? `${command.via.join(' > ')} > ${text}` : text;
+}
+
+function quoteForDisplay(arg: string): string {
+  return arg === '' || /[\s'"\\$`]/.test(arg) ? `'${arg.replace(/'/g, `'\\''`)}'` : arg;
 }
 
 export function clip(text: string, max = 160): string {

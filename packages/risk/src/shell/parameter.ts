@@ -8,7 +8,7 @@
 
 export type Lookup = (name: string) => string | undefined;
 
-const FORM = /^\$\{(#?)([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-=+?]|##?|%%?|\/\/?|\/#|\/%|\^\^?|,,?|:)([\s\S]*))?\}$/;
+const FORM = /^\$\{(#?)([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-=+?]|##?|%%?|\/#|\/%|\/\/?|\^\^?|,,?|:)([\s\S]*))?\}$/;
 
 export function expandParameter(text: string, lookup: Lookup): string | undefined {
   const m = text.match(FORM);
@@ -18,11 +18,13 @@ export function expandParameter(text: string, lookup: Lookup): string | undefine
   const value = lookup(name);
   if (length) return operator === undefined && value !== undefined ? String([...value].length) : undefined;
   if (operator === undefined) return value;
+  // A variable not assigned in the script may still be set in the environment the command runs
+  // in, so "unset" is never assumed: `${TARGET:-build}` is unknown unless TARGET was assigned.
   switch (operator) {
     case ':-':
-      return value === undefined || value === '' ? operand : value;
+      return value === undefined ? undefined : value === '' ? operand : value;
     case '-':
-      return value === undefined ? operand : value;
+      return value;
     case ':+':
       return value === undefined ? undefined : value === '' ? '' : operand;
     case '+':

@@ -158,13 +158,28 @@ const REGENERABLE = new Set([
 ]);
 
 /**
- * A top-level system directory or everything in it (`/usr`, `/etc/`, `/var/*`, `/home`):
- * deleting it recursively destroys the host, not one of its parts. `/tmp` is scratch.
+ * A top-level system directory or everything in it (`/usr`, `/etc/`, `/var/*`, `/home`), or an
+ * essential second-level one (`/usr/lib`): deleting it recursively destroys the host, not one of
+ * its parts. `/tmp` is scratch.
  */
 export function isTopLevelSystemDirectory(raw: string): boolean {
   const path = container(normalizePath(raw));
-  return SYSTEM_ROOTS.includes(path) && path !== '/tmp';
+  return (SYSTEM_ROOTS.includes(path) && path !== '/tmp') || ESSENTIAL_DIRECTORIES.has(path);
 }
+
+/** Second-level directories without which the host does not boot or run (`/usr/lib`, `/var/lib`). */
+const ESSENTIAL_DIRECTORIES = new Set([
+  '/usr/bin',
+  '/usr/sbin',
+  '/usr/lib',
+  '/usr/lib32',
+  '/usr/lib64',
+  '/usr/libexec',
+  '/usr/share',
+  '/var/lib',
+  '/etc/systemd',
+  '/lib/modules',
+]);
 
 /**
  * Files whose content is a database or a service's state: `*.db`, `*.sqlite`, anything under
@@ -175,7 +190,9 @@ export function isDataFile(raw: string): boolean {
   const path = normalizePath(raw);
   return (
     /^\/var\/lib\/./.test(path) ||
-    /\.(db|sqlite|sqlite3|db3|s3db|sl3|mdb|accdb|ibd|frm|myd|myi|rdb|aof|wal|mdf|ldf|ndf|dbf|kdbx|realm|leveldb|ldb)$/i.test(path) ||
+    /\.(db|sqlite|sqlite3|db3|s3db|sl3|mdb|accdb|ibd|frm|myd|myi|rdb|aof|wal|mdf|ldf|ndf|dbf|kdbx|realm|leveldb|ldb)$/i.test(
+      path,
+    ) ||
     /(^|\/)(ibdata\d*|ib_logfile\d*|pg_wal|PG_VERSION|dump\.rdb|appendonly\.aof)$/.test(path)
   );
 }
@@ -216,7 +233,25 @@ function container(path: string): string {
   return trimmed === '' ? '/' : trimmed;
 }
 
+/**
+ * Classification is pure and the same few paths recur across the commands of a request and
+ * across requests (`.`, `/tmp/x`, `~/.ssh/id_rsa`), while it runs some sixty regexes: memoise it,
+ * bounded so that adversarial input cannot grow the cache without limit.
+ */
+const CLASS_CACHE = new Map<string, PathClass>();
+const CLASS_CACHE_LIMIT = 4096;
+
 export function classifyPath(raw: string, dynamic = false): PathClass {
+  const key = dynamic ? `1${raw}` : `0${raw}`;
+  const cached = CLASS_CACHE.get(key);
+  if (cached !== undefined) return cached;
+  const cls = classifyUncached(raw, dynamic);
+  if (CLASS_CACHE.size >= CLASS_CACHE_LIMIT) CLASS_CACHE.clear();
+  CLASS_CACHE.set(key, cls);
+  return cls;
+}
+
+function classifyUncached(raw: string, dynamic: boolean): PathClass {
   const path = normalizePath(raw);
   const base = container(path);
   if (PRIVILEGE_PATTERNS.some((re) => re.test(path))) return 'privilege';

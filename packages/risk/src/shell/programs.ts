@@ -10,12 +10,14 @@ import { WRAPPER_NAMES } from './wrappers.ts';
  */
 
 /** Past this many matches the glob names no program in particular (`*`), only uncertainty. */
-export const MAX_GLOB_CANDIDATES = 24;
+export const MAX_GLOB_CANDIDATES = 64;
 
 let known: string[] | undefined;
 
 function knownPrograms(): string[] {
-  known ??= [...new Set([...KNOWLEDGE.keys(), ...READ_ONLY, ...WRAPPER_NAMES])].filter((n) => /^[\w.+-]+$/.test(n));
+  known ??= [...new Set([...KNOWLEDGE.keys(), ...READ_ONLY, ...WRAPPER_NAMES])].filter((n) =>
+    /^[\w.+-]+$/.test(n),
+  );
   return known;
 }
 

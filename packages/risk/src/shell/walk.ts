@@ -5,7 +5,7 @@ import { emit, literalWord, UNKNOWN } from './context.ts';
 import { checkAssignment } from './knowledge/environment.ts';
 import { classifyPath } from './paths.ts';
 import { isSpawnerLoop, spawnsItself } from './spawn.ts';
-import { resolveWord } from './words.ts';
+import { resolveWord, WELL_KNOWN } from './words.ts';
 
 const SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'ksh', 'ash', 'fish']);
 const SOCKETS = new Set(['nc', 'ncat', 'netcat', 'telnet', 'socat', 'openssl']);
@@ -24,6 +24,37 @@ const WORD_TYPES = new Set([
   'brace_expression',
   'array',
 ]);
+
+/**
+ * Two syntax nodes with nothing between them are one bash word the grammar split (a parser
+ * differential: `cat${IFS}$HOME/x`, `=={a,b}`, `{a,b}$E`). Literal pieces join into one value;
+ * when brace expansion or a stray `$` is involved, which expansions bash applies to the whole is
+ * not what the pieces say, and the word counts as not understood.
+ */
+function joinPieces(word: Word, piece: Word, vars: ReadonlyMap<string, string>): void {
+  let value = piece.value;
+  let unclear =
+    word.fields !== undefined || piece.fields !== undefined || piece.unresolved || piece.text === '$';
+  // The grammar left the `$` of `$HOME` at the end of the previous piece: the name starts this one.
+  const name =
+    word.text.endsWith('$') && !word.value.endsWith('$') ? /^[A-Za-z_][A-Za-z0-9_]*/.exec(value) : null;
+  if (name) {
+    const known = vars.get(name[0]) ?? WELL_KNOWN[name[0]];
+    if (known === undefined) unclear = true;
+    else value = known + value.slice(name[0].length);
+    word.expanded = true;
+  }
+  word.value += value;
+  word.text += piece.text;
+  word.streams.push(...piece.streams);
+  word.dynamic ||= piece.dynamic || unclear;
+  word.unresolved ||= unclear;
+  word.obfuscated ||= piece.obfuscated;
+  word.substituted ||= piece.substituted;
+  word.expanded ||= piece.expanded;
+  word.glob ||= piece.glob;
+  word.fields = undefined;
+}
 
 /**
  * Visits every statement of a bash syntax tree in execution order — pipelines, lists,
@@ -87,7 +118,11 @@ export class Walker {
       case 'while_statement':
       case 'c_style_for_statement':
         if (isSpawnerLoop(node))
-          emit(this.session, 'shell.resource.fork-bomb', `an endless loop starts a background job on every turn: ${node.text}`);
+          emit(
+            this.session,
+            'shell.resource.fork-bomb',
+            `an endless loop starts a background job on every turn: ${node.text}`,
+          );
         return this.sequence(this.children(node), scope, stdin);
       default:
         if (WORD_TYPES.has(node.type)) {
@@ -139,7 +174,7 @@ export class Walker {
     for (const child of this.children(node)) {
       if (child === body || child.id === body?.id) continue;
       if (child.type === 'heredoc_redirect') {
-        input = this.heredoc(child, scope, continuations);
+        input = this.heredoc(child, scope, continuations, redirects);
       } else if (child.type === 'herestring_redirect') {
         const content = this.children(child).find((c) => WORD_TYPES.has(c.type));
         const word = content ? resolveWord(content, this.session, scope, this.visitor) : literalWord('');
@@ -187,7 +222,12 @@ export class Walker {
     return this.statement(node, scope, stdin);
   }
 
-  private heredoc(node: Node, scope: Scope, continuations: { node: Node; piped: boolean }[]): Stream {
+  private heredoc(
+    node: Node,
+    scope: Scope,
+    continuations: { node: Node; piped: boolean }[],
+    redirects: Redirect[],
+  ): Stream {
     let text = '';
     let piped = false;
     for (const child of node.children) {
@@ -210,7 +250,12 @@ export class Walker {
             }
           }
           break;
-        case 'file_redirect':
+        case 'file_redirect': {
+          // `cat <<EOF > notes.md`: the grammar nests the output redirect in the heredoc's.
+          const redirect = this.fileRedirect(child, scope);
+          if (redirect) redirects.push(redirect);
+          break;
+        }
         case 'herestring_redirect':
           break;
         default:
@@ -258,7 +303,21 @@ export class Walker {
     const words: Word[] = [];
     const redirects = [...outerRedirects];
     let input = stdin;
-    for (const child of this.children(node)) {
+    // Where the last word ended: a piece that starts right there is part of the same bash word.
+    let wordEnd = -1;
+    const addPiece = (piece: Word, child: Node) => {
+      const last = words[words.length - 1];
+      if (last && child.startIndex === wordEnd) joinPieces(last, piece, this.session.vars);
+      else words.push(piece);
+      wordEnd = child.endIndex;
+    };
+    for (const child of node.children) {
+      if (!child) continue;
+      if (!child.isNamed) {
+        // The grammar sometimes leaves part of a word as an anonymous token (`==x`, `{a,b}$E`).
+        if (words.length > 0) addPiece(literalWord(child.text), child);
+        continue;
+      }
       switch (child.type) {
         case 'variable_assignment':
           // A prefix assignment only affects this command's environment.
@@ -266,7 +325,7 @@ export class Walker {
           break;
         case 'command_name': {
           const inner = child.namedChild(0);
-          if (inner) words.push(resolveWord(inner, this.session, scope, this.visitor));
+          if (inner) addPiece(resolveWord(inner, this.session, scope, this.visitor), child);
           break;
         }
         case 'file_redirect': {
@@ -286,7 +345,7 @@ export class Walker {
         case 'comment':
           break;
         default:
-          if (words.length > 0) words.push(resolveWord(child, this.session, scope, this.visitor));
+          if (words.length > 0) addPiece(resolveWord(child, this.session, scope, this.visitor), child);
           else this.statement(child, scope, UNKNOWN);
       }
     }

@@ -1,5 +1,5 @@
 import type { Node } from 'web-tree-sitter';
-import { expandBraces, hasBraces, quotePattern, unquotePattern } from './brace.ts';
+import { expandBraces, hasBraces, isNullField, QUOTE_MARK, quotePattern, unquotePattern } from './brace.ts';
 import type { Scope, Session, Stream, Word } from './context.ts';
 import { emit } from './context.ts';
 import { expandParameter } from './parameter.ts';
@@ -8,7 +8,7 @@ import { expandParameter } from './parameter.ts';
 export type SubstitutionVisitor = (node: Node, scope: Scope) => Stream;
 
 /** Variables whose value the analyzer treats as known without seeing an assignment. */
-const WELL_KNOWN: Record<string, string> = { HOME: '~' };
+export const WELL_KNOWN: Record<string, string> = { HOME: '~' };
 
 /** Variables that always hold an absolute path (or a list starting with one): they start with `/`. */
 const ABSOLUTE_PATH_VARIABLES = new Set(['HOME', 'PWD', 'OLDPWD', 'PATH', 'SHELL']);
@@ -49,7 +49,7 @@ export function resolveWord(node: Node, session: Session, scope: Scope, visit: S
     unresolved: false,
     substituted: false,
   };
-  const pattern = { text: '' };
+  const pattern: Pattern = { text: '' };
   appendNode(word, node, session, scope, visit, false, pattern);
   if (!word.unresolved && hasBraces(pattern.text)) {
     const expansion = expandBraces(pattern.text);
@@ -57,11 +57,26 @@ export function resolveWord(node: Node, session: Session, scope: Scope, visit: S
       word.dynamic = true;
       word.unresolved = true;
     } else if (expansion.fields.length > 1 || expansion.fields[0] !== pattern.text) {
-      word.fields = expansion.fields.map(unquotePattern);
+      if (pattern.bareVariable) {
+        word.dynamic = true;
+        word.unresolved = true;
+      } else word.fields = expansion.fields.filter((f) => !isNullField(f)).map(unquotePattern);
     }
+  } else if (word.value === '' && word.expanded && !word.unresolved && !pattern.text.includes(QUOTE_MARK)) {
+    // An unquoted expansion that produces nothing is no word at all (`rm -rf $EMPTY /`).
+    word.fields = [];
   }
   return word;
 }
+
+const QUOTING_NODES = new Set(['raw_string', 'string', 'translated_string', 'ansi_c_string']);
+const PATTERN_BY_SOURCE = new Set([
+  'word',
+  'brace_expression',
+  'string',
+  'translated_string',
+  'concatenation',
+]);
 
 /**
  * The word's text for brace expansion: unquoted source as written, everything else (quoted
@@ -69,6 +84,11 @@ export function resolveWord(node: Node, session: Session, scope: Scope, visit: S
  */
 interface Pattern {
   text: string;
+  /**
+   * An unquoted `$NAME` took part. Bash expands braces before variables, so `$V{a,b}` reads the
+   * variables `Va` and `Vb`; the engine, which expands variables first, cannot follow that.
+   */
+  bareVariable?: boolean;
 }
 
 function appendNode(
@@ -81,11 +101,14 @@ function appendNode(
   pattern: Pattern,
 ) {
   const before = word.value.length;
+  if (QUOTING_NODES.has(node.type)) pattern.text += QUOTE_MARK;
   appendValue(word, node, session, scope, visit, quoted, pattern);
-  if (node.type === 'word' && !quoted) pattern.text += node.text.replace(/\\\n/g, '');
-  else if (node.type === 'brace_expression' && !quoted) pattern.text += node.text;
-  else if (node.type !== 'string' && node.type !== 'translated_string' && node.type !== 'concatenation')
-    pattern.text += quotePattern(word.value.slice(before));
+  // Unquoted words and brace sequences add their source text themselves (see appendValue);
+  // strings and concatenations add their parts.
+  const bySource =
+    PATTERN_BY_SOURCE.has(node.type) &&
+    !(quoted && (node.type === 'word' || node.type === 'brace_expression'));
+  if (!bySource) pattern.text += quotePattern(word.value.slice(before));
 }
 
 function appendValue(
@@ -101,38 +124,74 @@ function appendValue(
     case 'word': {
       const text = node.text;
       const unescaped = unescapeBare(text);
+      if (!quoted) pattern.text += text.includes('\\\n') ? text.replace(/\\\n/g, '') : text;
       if (!quoted && /(^|[^\\])[*?[]/.test(text)) word.glob = true;
       if (unescaped !== text && !(text.startsWith('\\') && text.indexOf('\\', 1) === -1))
         word.obfuscated = true;
       word.value += unescaped;
       return;
     }
-    case 'brace_expression':
+    case 'brace_expression': {
       // `{1..3}`: expanded from the pattern once the whole word is known.
-      word.value += node.text;
+      const text = node.text;
+      word.value += text;
+      if (!quoted) pattern.text += text;
       return;
+    }
     case 'raw_string':
       word.value += node.text.slice(1, -1);
       return;
     case 'ansi_c_string': {
       const inner = node.text.slice(2, -1);
+      if (/(^|[^\\])(\\\\)*\\$/.test(inner)) {
+        // The grammar ended the string at an escaped quote (`$'\''`): what follows is misread,
+        // so the word is not known rather than wrong.
+        word.dynamic = true;
+        word.unresolved = true;
+      }
       const decoded = decodeAnsiC(inner);
       if (decoded !== inner) word.obfuscated = true;
       word.value += decoded;
       return;
     }
     case 'string':
-    case 'translated_string':
+    case 'translated_string': {
+      // The grammar leaves some literal text (newlines, for one) outside every child node, so
+      // the gaps between children are read from the source.
+      const source = node.text;
+      let cursor = 0;
       for (const child of node.children) {
         if (!child) continue;
-        if (child.type === '"' || child.type === '$"') continue;
+        const offset = child.startIndex - node.startIndex;
+        if (offset > cursor && cursor > 0) {
+          const gap = unescapeDouble(source.slice(cursor, offset));
+          word.value += gap;
+          pattern.text += quotePattern(gap);
+        }
+        cursor = Math.max(cursor, child.endIndex - node.startIndex);
+        if (child.type === '"' || child.type === '$"') {
+          // A quote token can carry whitespace next to it (`" $V"`, `" "`): that is content.
+          const token = child.text;
+          const content =
+            offset === 0 ? token.slice(token.indexOf('"') + 1) : token.slice(0, token.lastIndexOf('"'));
+          if (content !== '') {
+            word.value += unescapeDouble(content);
+            pattern.text += quotePattern(unescapeDouble(content));
+          }
+          continue;
+        }
         const start = word.value.length;
         if (child.type === 'string_content') word.value += unescapeDouble(child.text);
-        else if (child.isNamed) appendValue(word, child, session, scope, visit, true, pattern);
-        else word.value += child.text;
+        else if (child.isNamed) {
+          // An expansion's token can carry the whitespace before its `$` (`" $V"`): content.
+          const lead = /^\s+/.exec(child.text)?.[0];
+          if (lead) word.value += lead;
+          appendValue(word, child, session, scope, visit, true, pattern);
+        } else word.value += child.text;
         pattern.text += quotePattern(word.value.slice(start));
       }
       return;
+    }
     case 'concatenation':
       for (const child of node.namedChildren) {
         if (child) appendNode(word, child, session, scope, visit, quoted, pattern);
@@ -147,6 +206,7 @@ function appendValue(
       return;
     case 'simple_expansion':
     case 'expansion':
+      if (node.type === 'simple_expansion' && !quoted) pattern.bareVariable = true;
       appendExpansion(word, node, session, scope, visit);
       return;
     case 'command_substitution':

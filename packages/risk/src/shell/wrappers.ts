@@ -70,8 +70,16 @@ const sudo: Unwrapper = (inv) => {
     return { label: inv.name, record: true };
   }
   emit(inv.session, 'shell.sudo', `${inv.name} ${inv.argv.slice(0, index).join(' ')}`.trim());
-  if (isBareShell(inv.argv.slice(index))) emit(inv.session, 'shell.privilege.root-shell', inv.text);
-  return { inner: inv.args.slice(index), label: inv.name };
+  // `sudo VAR=value cmd` sets the variable for cmd (LD_PRELOAD=… is judged like any assignment).
+  let start = index;
+  while (start < inv.argv.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(inv.argv[start] as string)) {
+    const [name = '', ...value] = (inv.argv[start] as string).split('=');
+    checkAssignment(inv.session, name, value.join('='), 'sudo', inv.scope);
+    start++;
+  }
+  if (start >= inv.argv.length) return { label: inv.name, record: true };
+  if (isBareShell(inv.argv.slice(start))) emit(inv.session, 'shell.privilege.root-shell', inv.text);
+  return { inner: inv.args.slice(start), label: inv.name };
 };
 
 /** `sudoedit FILE`: editing sudoers, PAM or a start-up file as root is the privilege change itself. */
@@ -501,7 +509,10 @@ function runShellText(inv: Invocation, text: string, label: string): Unwrapped {
 
 /** `script [-q] -c 'cmd' [file]`: runs cmd under a pty through the user's shell. */
 const script: Unwrapper = (inv) => {
-  const text = optionAfter(inv.argv, ['-c', '--command']);
+  // `-c cmd`, `-qc cmd` (the value follows a cluster ending in c), `--command=cmd`.
+  const at = inv.argv.findIndex((a) => /^-[a-zA-Z]*c$/.test(a) || a === '--command');
+  const long = inv.argv.find((a) => a.startsWith('--command='));
+  const text = at !== -1 ? inv.argv[at + 1] : long?.slice('--command='.length);
   if (text === undefined) return { label: 'script', record: true };
   return runShellText(inv, text, 'script -c');
 };
@@ -509,10 +520,12 @@ const script: Unwrapper = (inv) => {
 /** `flock [opts] FILE CMD…` or `flock [opts] FILE -c 'cmd'`; `flock FD` alone runs nothing. */
 const flock: Unwrapper = (inv) => {
   const valued = ['-w', '--timeout', '-E', '--conflict-exit-code'];
-  const text = optionAfter(inv.argv, ['-c', '--command']);
-  if (text !== undefined) return runShellText(inv, text, 'flock -c');
   const lock = firstPositionalIndex(inv.argv, valued);
   if (lock === -1 || lock + 1 >= inv.argv.length) return { label: 'flock', record: true };
+  // `-c` right after the lock file is flock's; anywhere later it belongs to the command.
+  const next = inv.argv[lock + 1];
+  if ((next === '-c' || next === '--command') && inv.argv[lock + 2] !== undefined)
+    return runShellText(inv, inv.argv[lock + 2] as string, 'flock -c');
   return { inner: inv.args.slice(lock + 1), label: 'flock' };
 };
 
@@ -546,7 +559,14 @@ const screen: Unwrapper = (inv) => {
 const tmux: Unwrapper = (inv) => {
   const [verb] = inv.argv.filter((a) => !a.startsWith('-'));
   const valued = ['-s', '-n', '-c', '-t', '-x', '-y', '-F', '-e', '-f', '-L', '-S'];
-  if (verb === 'new' || verb === 'new-session' || verb === 'new-window' || verb === 'neww' || verb === 'split-window' || verb === 'splitw') {
+  if (
+    verb === 'new' ||
+    verb === 'new-session' ||
+    verb === 'new-window' ||
+    verb === 'neww' ||
+    verb === 'split-window' ||
+    verb === 'splitw'
+  ) {
     const start = inv.argv.indexOf(verb) + 1;
     const rest = inv.argv.slice(start);
     const index = firstPositionalIndex(rest, valued);
@@ -555,7 +575,9 @@ const tmux: Unwrapper = (inv) => {
   }
   if (verb === 'send-keys' || verb === 'send') {
     const rest = inv.argv.slice(inv.argv.indexOf(verb) + 1);
-    const keys = rest.filter((a, i) => !a.startsWith('-') && !valued.includes(rest[i - 1] ?? '') && !/^(Enter|C-m|KPEnter)$/.test(a));
+    const keys = rest.filter(
+      (a, i) => !a.startsWith('-') && !valued.includes(rest[i - 1] ?? '') && !/^(Enter|C-m|KPEnter)$/.test(a),
+    );
     if (keys.length > 0) return runShellText(inv, keys.join(' '), `tmux ${verb}`);
   }
   return { label: 'tmux', record: true };

@@ -9,7 +9,8 @@ import { CREDENTIAL_RELATIONS, EVASION_SETTINGS, KNOWN_READ_FUNCTIONS, RISKY_FUN
 import { isDisplayStatement, lexicalFindings } from './fallback.ts';
 import { clip, FindingSet } from './findings.ts';
 import { lex } from './lexer.ts';
-import { RULE } from './rules.ts';
+import { foldPrepared } from './mysql-prepare.ts';
+import { RULE, type SqlRuleId } from './rules.ts';
 import { type Expr, other, type Tautology, tautology } from './tautology.ts';
 import { isObject, type JsonObject, walk } from './walk.ts';
 
@@ -371,7 +372,11 @@ function astify(text: string, dialect: Exclude<SqlDialect, 'postgresql'>): JsonO
   return list.filter(isObject);
 }
 
-export function analyzeNodeSql(text: string, dialect: Exclude<SqlDialect, 'postgresql'>): Analysis {
+export function analyzeNodeSql(
+  text: string,
+  dialect: Exclude<SqlDialect, 'postgresql'>,
+  depth = 0,
+): Analysis {
   const st: State = { fs: new FindingSet(), dialect };
   const commands: ParsedCommand[] = [];
   const lexed = lex(text, dialect);
@@ -427,8 +432,45 @@ export function analyzeNodeSql(text: string, dialect: Exclude<SqlDialect, 'postg
       for (const ast of asts) push(classify(ast, st), piece.text);
     }
   }
+  preparedFindings(
+    lexed.pieces.map((p) => p.text),
+    dialect,
+    st,
+    depth,
+  );
   if (commands.length === 0) st.fs.add(RULE.parseError, 'no SQL statement found');
   else if (commands.length > 1)
     st.fs.add(RULE.multiStatement, `${commands.length} statements in one request`);
   return { commands, findings: st.fs.list };
+}
+
+/** How deep PREPAREd text that itself PREPAREs is followed. */
+const MAX_PREPARE_DEPTH = 3;
+
+/**
+ * Judges the statements PREPAREd from literals, CONCAT and known variables as if they were
+ * written out; what cannot be folded is worst-case multi_party (see mysql-prepare.ts).
+ */
+function preparedFindings(
+  statements: string[],
+  dialect: Exclude<SqlDialect, 'postgresql'>,
+  st: State,
+  depth: number,
+): void {
+  if (!statements.some((s) => /^\s*PREPARE\b/i.test(s))) return;
+  for (const { name, sql } of foldPrepared(statements)) {
+    if (!sql.complete)
+      st.fs.add(
+        RULE.dynamicUnfoldable,
+        `PREPARE ${name} from text known only at run time (reads as: ${clip(sql.text, 60)})`,
+      );
+    if (depth >= MAX_PREPARE_DEPTH) continue;
+    const inner = analyzeNodeSql(sql.text, dialect, depth + 1);
+    for (const f of inner.findings) {
+      // A placeholder for an unknown part may not parse; the unfoldable finding already stands.
+      if (!sql.complete && f.rule === RULE.parseError) continue;
+      if (f.rule === RULE.multiStatement) continue;
+      st.fs.add(f.rule as SqlRuleId, `in PREPARE ${name}: ${f.detail}`);
+    }
+  }
 }

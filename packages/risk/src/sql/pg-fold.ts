@@ -21,13 +21,15 @@ export function foldString(node: unknown): Folded {
   switch (type) {
     case 'A_Const': {
       const c = constOf(b);
-      if (c.k === 'const' && (typeof c.v === 'string' || typeof c.v === 'number')) return { text: String(c.v), complete: true };
+      if (c.k === 'const' && (typeof c.v === 'string' || typeof c.v === 'number'))
+        return { text: String(c.v), complete: true };
       return unknown();
     }
     case 'TypeCast':
       return foldString(b.arg);
     case 'A_Expr':
-      if (b.kind === 'AEXPR_OP' && strings(b.name).join() === '||') return join([foldString(b.lexpr), foldString(b.rexpr)]);
+      if (b.kind === 'AEXPR_OP' && strings(b.name).join() === '||')
+        return join([foldString(b.lexpr), foldString(b.rexpr)]);
       return unknown();
     case 'FuncCall':
       return foldCall(strings(b.funcname).pop()?.toLowerCase() ?? '', Array.isArray(b.args) ? b.args : []);
@@ -56,7 +58,12 @@ function foldCall(name: string, args: unknown[]): Folded {
     case 'quote_ident':
     case 'quote_nullable':
     case 'quote_literal':
-      return folded[0] ? { text: name === 'quote_ident' ? folded[0].text : `'${folded[0].text.replace(/'/g, "''")}'`, complete: folded[0].complete } : unknown();
+      return folded[0]
+        ? {
+            text: name === 'quote_ident' ? folded[0].text : `'${folded[0].text.replace(/'/g, "''")}'`,
+            complete: folded[0].complete,
+          }
+        : unknown();
     case 'lower':
     case 'upper':
     case 'btrim':
@@ -72,15 +79,18 @@ function format(template: Folded, args: Folded[]): Folded {
   if (!template.complete) return unknown();
   let next = 0;
   let complete = true;
-  const text = template.text.replace(/%(?:(\d+)\$)?(-?\d*)([sIL%])/g, (_, position: string | undefined, _width, kind: string) => {
-    if (kind === '%') return '%';
-    const arg = args[position ? Number(position) - 1 : next++];
-    if (!arg) {
-      complete = false;
-      return UNKNOWN_NAME;
-    }
-    complete &&= arg.complete;
-    return kind === 'L' ? `'${arg.text.replace(/'/g, "''")}'` : arg.text;
-  });
+  const text = template.text.replace(
+    /%(?:(\d+)\$)?(-?\d*)([sIL%])/g,
+    (_, position: string | undefined, _width, kind: string) => {
+      if (kind === '%') return '%';
+      const arg = args[position ? Number(position) - 1 : next++];
+      if (!arg) {
+        complete = false;
+        return UNKNOWN_NAME;
+      }
+      complete &&= arg.complete;
+      return kind === 'L' ? `'${arg.text.replace(/'/g, "''")}'` : arg.text;
+    },
+  );
   return { text, complete };
 }

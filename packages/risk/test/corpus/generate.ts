@@ -11,7 +11,7 @@
  * Labels are ground truth by what the command does and the tier table of the default policy,
  * never by what the engine currently answers. Conventions for judgement calls: README.md.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -1910,6 +1910,37 @@ function write(file: string, items: Item[]): void {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * Labels the tier table of issue 12 changed (a fresh install reviews workspace writes; host
+ * destruction and network configuration are deny; prod deploys and renames are multi_party),
+ * each with its reason, kept in `relabels.json` so the change is reviewable line by line.
+ * An entry that no longer matches an item aborts, so the list cannot silently go stale.
+ */
+interface Relabel {
+  file: string;
+  command: string;
+  from: Tier;
+  to: Tier;
+  reason: string;
+  context?: Ctx;
+}
+function applyRelabels(file: string, items: Item[]): void {
+  const relabels = (JSON.parse(readFileSync(join(here, 'relabels.json'), 'utf8')) as Relabel[]).filter(
+    (r) => r.file === file,
+  );
+  for (const r of relabels) {
+    const item = items.find(
+      (i) =>
+        i.command === r.command && JSON.stringify(i.context ?? null) === JSON.stringify(r.context ?? null),
+    );
+    if (!item || item.expected !== r.from) throw new Error(`stale relabel (${file}): ${r.command}`);
+    item.expected = r.to;
+  }
+}
+applyRelabels('shell.jsonl', shellItems);
+applyRelabels('sql.jsonl', sqlItems);
+
 write(join(here, 'shell.jsonl'), shellItems);
 write(join(here, 'sql.jsonl'), sqlItems);
 

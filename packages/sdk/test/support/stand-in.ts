@@ -228,7 +228,7 @@ export async function startStandIn(options: StandInOptions = {}): Promise<StandI
       await readBody(req);
       if (request.consumed) return send(res, route, error(409, 'VERDICT_ALREADY_USED'), request);
       if (request.status !== 'auto_approved' && request.status !== 'approved') {
-        return send(res, route, error(409, 'VERDICT_NOT_ALLOW'), request);
+        return send(res, route, error(409, 'REQUEST_NOT_ALLOWED'), request);
       }
       request.consumed = true;
       return send(res, route, { status: 200, body: { consumed: true } }, request);

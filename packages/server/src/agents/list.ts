@@ -1,8 +1,8 @@
 import { schema } from '@gatehouse/db';
 import { asc, eq } from 'drizzle-orm';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../platform/runtime.ts';
 
-/** Every agent with its owner, for admins and auditors; keys are never part of it. */
+/** Every agent with its owner, for people (admins, auditors, approvers); keys are never part of it. */
 export async function listAgents(rt: Runtime) {
   const rows = await rt.database.db
     .select({

@@ -9,7 +9,8 @@ export const agentRoutes: Routes = async (app, { rt }) => {
   app.get(
     '/v1/agents',
     {
-      preHandler: guard(rt, 'admin', 'auditor'),
+      // Approvers too: the history filters by agent name, and the names are on every request they see.
+      preHandler: guard(rt, 'admin', 'auditor', 'approver'),
       schema: {
         tags: ['identity'],
         summary: 'Every agent with its owner and revocation time',

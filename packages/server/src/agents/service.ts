@@ -4,7 +4,7 @@ import { actorOf, type Principal } from '../auth/principal.ts';
 import { GatehouseError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { transition } from '../lifecycle/close.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../platform/runtime.ts';
 import { hashSecret, newSecret, TOKEN_PREFIX } from '../secrets.ts';
 import { findUser } from '../users/service.ts';
 

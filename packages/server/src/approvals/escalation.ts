@@ -4,7 +4,7 @@ import { loadGroups } from '../groups/service.ts';
 import { announce } from '../lifecycle/announce.ts';
 import { escalationGroups } from '../lifecycle/eligibility.ts';
 import { ESCALATE_AT } from '../lifecycle/schedule.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../platform/runtime.ts';
 import { routeToApprovers } from './routing.ts';
 import { decidersOf, scopeOf } from './scope.ts';
 

@@ -1,7 +1,7 @@
 import { schema } from '@gatehouse/db';
 import { eq } from 'drizzle-orm';
 import { loadGroups } from '../groups/service.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../platform/runtime.ts';
 import { decidersOf } from './scope.ts';
 
 /**

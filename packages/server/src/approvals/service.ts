@@ -7,7 +7,7 @@ import { newId } from '../ids.ts';
 import { announce } from '../lifecycle/announce.ts';
 import { transition } from '../lifecycle/close.ts';
 import { commentRequired, evaluateQuorum, ineligibility } from '../lifecycle/quorum.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../platform/runtime.ts';
 import {
   scopeSourceOf,
   type WhitelistInput,

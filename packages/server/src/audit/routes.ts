@@ -1,44 +1,12 @@
-import type { FastifyInstance } from 'fastify';
+import { AuditExportQuery, AuditKeys, AuditVerifyBody, AuditVerifyReport } from '@gatehouse/contract';
+import { Type } from 'typebox';
 import { guard, principalOf } from '../auth/authenticate.ts';
 import { errorSchema } from '../http/errors.ts';
-import type { Runtime } from '../runtime.ts';
+import { type Routes, Unshaped } from '../http/typed.ts';
 import { createCheckpoint } from './checkpoints.ts';
 import { exportStream, verifyLog } from './service.ts';
-import { PROBLEM_KINDS } from './verify.ts';
 
-/** An RFC 3339 time with its offset, e.g. 2026-11-22T10:00:00Z. */
-const timeSchema = { type: 'string', format: 'date-time', maxLength: 64 } as const;
-
-const problemSchema = {
-  type: 'object',
-  properties: {
-    kind: { type: 'string', enum: PROBLEM_KINDS },
-    id: { type: 'integer' },
-    chain: { type: 'string' },
-    seq: { type: 'integer' },
-    checkpoint: { type: 'integer' },
-    detail: { type: 'string' },
-  },
-  required: ['kind', 'detail'],
-} as const;
-
-const verifyReportSchema = {
-  type: 'object',
-  properties: {
-    ok: { type: 'boolean' },
-    events: { type: 'integer' },
-    chains: { type: 'integer' },
-    checkpoints: { type: 'integer' },
-    covered: {
-      type: 'integer',
-      description: 'events at or below a signed checkpoint head; the rest are linked but not yet vouched for',
-    },
-    problems: { type: 'array', items: problemSchema },
-  },
-  required: ['ok', 'events', 'chains', 'checkpoints', 'covered', 'problems'],
-} as const;
-
-export async function auditRoutes(app: FastifyInstance, { rt }: { rt: Runtime }) {
+export const auditRoutes: Routes = async (app, { rt }) => {
   app.post(
     '/v1/audit/checkpoints',
     {
@@ -46,7 +14,7 @@ export async function auditRoutes(app: FastifyInstance, { rt }: { rt: Runtime })
       schema: {
         tags: ['audit'],
         summary: 'Sign a checkpoint of the audit chains now',
-        response: { '4xx': errorSchema },
+        response: { 201: Unshaped, '4xx': errorSchema },
       },
     },
     async (_request, reply) =>
@@ -59,6 +27,7 @@ export async function auditRoutes(app: FastifyInstance, { rt }: { rt: Runtime })
       schema: {
         tags: ['audit'],
         summary: 'Public keys that sign audit checkpoints (record them out of band)',
+        response: { 200: AuditKeys },
       },
     },
     async () => ({ keys: await rt.keys.trustedPublicKeys('audit') }),
@@ -76,8 +45,8 @@ export async function auditRoutes(app: FastifyInstance, { rt }: { rt: Runtime })
         tags: ['audit'],
         summary:
           'Walk every audit chain and signed checkpoint against the trusted audit keys (what `gatehouse audit verify` reports)',
-        body: { type: 'object', additionalProperties: false, properties: {} },
-        response: { 200: verifyReportSchema, '4xx': errorSchema },
+        body: AuditVerifyBody,
+        response: { 200: AuditVerifyReport, '4xx': errorSchema },
       },
     },
     async (request) => verifyLog(rt, principalOf(request)),
@@ -91,32 +60,24 @@ export async function auditRoutes(app: FastifyInstance, { rt }: { rt: Runtime })
         tags: ['audit'],
         summary:
           'A verifiable slice of the audit log as JSON lines: header with the trusted keys, checkpoints, then the selected events with the chain segments that prove them',
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            since: timeSchema,
-            until: timeSchema,
-            agent: { type: 'string', minLength: 1, maxLength: 64 },
-          },
-        },
+        querystring: AuditExportQuery,
         response: {
           200: {
             description: 'one JSON object per line; check it offline with `gatehouse audit verify --file`',
-            content: { 'application/x-ndjson': { schema: { type: 'string' } } },
+            content: { 'application/x-ndjson': { schema: Type.String() } },
           },
           '4xx': errorSchema,
         },
       },
     },
     async (request, reply) => {
-      const query = request.query as { since?: string; until?: string; agent?: string };
+      const { since, until, agent } = request.query;
       const filter = {
-        since: query.since === undefined ? undefined : new Date(query.since),
-        until: query.until === undefined ? undefined : new Date(query.until),
-        agentId: query.agent,
+        since: since === undefined ? undefined : new Date(since),
+        until: until === undefined ? undefined : new Date(until),
+        agentId: agent,
       };
       return reply.type('application/x-ndjson').send(exportStream(rt, principalOf(request), filter));
     },
   );
-}
+};

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { actorOf, type Principal } from '../auth/principal.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../platform/runtime.ts';
 import { type ExportFilter, exportLines, verifyDatabase } from './log.ts';
 import type { VerifyReport } from './verify.ts';
 

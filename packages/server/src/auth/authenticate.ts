@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../errors.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../platform/runtime.ts';
 import { TOKEN_PREFIX } from '../secrets.ts';
 import { userForToken } from '../users/service.ts';
 import { readCookie, SESSION_COOKIE } from '../web-auth/cookies.ts';

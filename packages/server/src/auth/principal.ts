@@ -1,6 +1,8 @@
+import type { Role } from '@gatehouse/contract';
 import type { EnvironmentBinding } from '../agents/environment.ts';
-export const ROLES = ['admin', 'approver', 'auditor'] as const;
-export type Role = (typeof ROLES)[number];
+
+// The roles are part of the wire contract; declared there once.
+export { ROLES, type Role } from '@gatehouse/contract';
 
 /** Who is calling. Agents act only through sessions; people through personal tokens. */
 export type Principal =

@@ -1,28 +1,10 @@
-import type { FastifyInstance } from 'fastify';
+import { AddMemberBody, CreateGroupBody, GroupList, GroupMemberParams, GroupView, IdentityIdParams, MemberAdded } from '@gatehouse/contract';
 import { guard, principalOf } from '../auth/authenticate.ts';
 import { errorSchema } from '../http/errors.ts';
-import type { Runtime } from '../runtime.ts';
-import { addMember, createGroup, type GroupInput, KINDS, listGroups, removeMember } from './service.ts';
+import type { Routes } from '../http/typed.ts';
+import { addMember, createGroup, listGroups, removeMember } from './service.ts';
 
-const id = { type: 'string', minLength: 1, maxLength: 64 } as const;
-
-const groupSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    name: { type: 'string' },
-    environments: { type: 'array', items: { type: 'string' } },
-    kinds: { type: 'array', items: { type: 'string' } },
-    escalatesTo: { type: ['string', 'null'] },
-    members: {
-      type: 'array',
-      items: { type: 'object', properties: { id: { type: 'string' }, email: { type: 'string' } } },
-    },
-    createdAt: { type: 'string' },
-  },
-} as const;
-
-export async function groupRoutes(app: FastifyInstance, { rt }: { rt: Runtime }) {
+export const groupRoutes: Routes = async (app, { rt }) => {
   app.get(
     '/v1/groups',
     {
@@ -30,10 +12,7 @@ export async function groupRoutes(app: FastifyInstance, { rt }: { rt: Runtime })
       schema: {
         tags: ['groups'],
         summary: 'Approver groups with their scope, members and escalation target',
-        response: {
-          200: { type: 'object', properties: { items: { type: 'array', items: groupSchema } } },
-          '4xx': errorSchema,
-        },
+        response: { 200: GroupList, '4xx': errorSchema },
       },
     },
     async () => ({ items: await listGroups(rt) }),
@@ -46,27 +25,11 @@ export async function groupRoutes(app: FastifyInstance, { rt }: { rt: Runtime })
       schema: {
         tags: ['groups'],
         summary: 'Create an approver group; environments and/or kinds make it scoped',
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['name'],
-          properties: {
-            name: { type: 'string', minLength: 1, maxLength: 100, pattern: '\\S' },
-            environments: {
-              type: 'array',
-              maxItems: 32,
-              uniqueItems: true,
-              items: { type: 'string', minLength: 1, maxLength: 32 },
-            },
-            kinds: { type: 'array', uniqueItems: true, items: { type: 'string', enum: [...KINDS] } },
-            escalatesTo: id,
-          },
-        },
-        response: { 201: groupSchema, '4xx': errorSchema },
+        body: CreateGroupBody,
+        response: { 201: GroupView, '4xx': errorSchema },
       },
     },
-    async (request, reply) =>
-      reply.status(201).send(await createGroup(rt, principalOf(request), request.body as GroupInput)),
+    async (request, reply) => reply.status(201).send(await createGroup(rt, principalOf(request), request.body)),
   );
 
   app.post(
@@ -76,21 +39,13 @@ export async function groupRoutes(app: FastifyInstance, { rt }: { rt: Runtime })
       schema: {
         tags: ['groups'],
         summary: 'Add a person to a group',
-        params: { type: 'object', properties: { id }, required: ['id'] },
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['userId'],
-          properties: { userId: id },
-        },
-        response: { '4xx': errorSchema },
+        params: IdentityIdParams,
+        body: AddMemberBody,
+        response: { 201: MemberAdded, '4xx': errorSchema },
       },
     },
-    async (request, reply) => {
-      const { id: groupId } = request.params as { id: string };
-      const { userId } = request.body as { userId: string };
-      return reply.status(201).send(await addMember(rt, principalOf(request), groupId, userId));
-    },
+    async (request, reply) =>
+      reply.status(201).send(await addMember(rt, principalOf(request), request.params.id, request.body.userId)),
   );
 
   app.delete(
@@ -100,14 +55,13 @@ export async function groupRoutes(app: FastifyInstance, { rt }: { rt: Runtime })
       schema: {
         tags: ['groups'],
         summary: 'Remove a person from a group',
-        params: { type: 'object', properties: { id, userId: id }, required: ['id', 'userId'] },
+        params: GroupMemberParams,
         response: { '4xx': errorSchema },
       },
     },
     async (request, reply) => {
-      const { id: groupId, userId } = request.params as { id: string; userId: string };
-      await removeMember(rt, principalOf(request), groupId, userId);
+      await removeMember(rt, principalOf(request), request.params.id, request.params.userId);
       return reply.status(204).send();
     },
   );
-}
+};

@@ -4,7 +4,7 @@ import { actorOf, type Principal } from '../auth/principal.ts';
 import { GatehouseError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { ScopedGroup } from '../lifecycle/eligibility.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../platform/runtime.ts';
 
 export const KINDS = ['shell', 'sql'] as const;
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../platform/runtime.ts';
 
 /** A readiness probe that waits longer than this has its answer: not ready. */
 export const READY_TIMEOUT_MS = 1_000;

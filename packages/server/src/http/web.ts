@@ -1,11 +1,25 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
-/** Where `npm run build --workspace @gatehouse/web` puts the approver web app. */
-export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../../../apps/web/dist', import.meta.url));
+/**
+ * Where `npm run build --workspace @gatehouse/web` puts the approver web app, found through that
+ * package's `./dist/*` export: the web app owns its layout, the server knows only its name.
+ * Resolving does not need the build to exist (a missing one is answered below); only a missing
+ * package leaves nothing to look in.
+ */
+function builtWebRoot(): string | undefined {
+  try {
+    return dirname(fileURLToPath(import.meta.resolve('@gatehouse/web/dist/index.html')));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return undefined;
+    throw error;
+  }
+}
+
+export const DEFAULT_WEB_ROOT = builtWebRoot();
 
 /** Paths that belong to the API: never answered with the web app, even when nothing matches. */
 const API_PREFIXES = ['/v1', '/docs', '/.well-known', '/healthz', '/readyz'];
@@ -46,8 +60,7 @@ function isApiPath(path: string): boolean {
  * runs as before and `/` says how to build the page.
  */
 export async function webRoutes(app: FastifyInstance, { root = DEFAULT_WEB_ROOT }: { root?: string }) {
-  const index = join(root, 'index.html');
-  if (!existsSync(index)) {
+  if (root === undefined || !existsSync(join(root, 'index.html'))) {
     app.get('/', { schema: { hide: true } }, async (_request, reply) =>
       reply
         .status(503)

@@ -1,5 +1,5 @@
 import { actorOf, type Principal } from '../auth/principal.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../platform/runtime.ts';
 import { exportIncident, type IncidentFilter } from './export.ts';
 
 /** One file of the bundle, with the exact text `gatehouse incident export` writes to disk. */

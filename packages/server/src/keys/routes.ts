@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { guard, principalOf } from '../auth/authenticate.ts';
 import { actorOf } from '../auth/principal.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../platform/runtime.ts';
 
 export async function keyRoutes(app: FastifyInstance, { rt }: { rt: Runtime }) {
   app.get(

@@ -1,5 +1,5 @@
 import type { RequestRow } from '@gatehouse/db';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../platform/runtime.ts';
 import { approverView } from './view.ts';
 
 /**

@@ -2,7 +2,7 @@ import { type Db, type RequestRow, schema } from '@gatehouse/db';
 import { and, eq } from 'drizzle-orm';
 import type { RecordAudit } from '../audit/writer.ts';
 import { GatehouseError } from '../errors.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../platform/runtime.ts';
 import { announce } from './announce.ts';
 import { type Closing, TRANSITIONS } from './states.ts';
 import { issueVerdict, verdictEvent } from './verdict.ts';

@@ -1,6 +1,6 @@
 import { schema } from '@gatehouse/db';
 import { and, eq, lte } from 'drizzle-orm';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../platform/runtime.ts';
 import { transition } from './close.ts';
 import { schedule } from './schedule.ts';
 

@@ -3,13 +3,12 @@
  * The database enforces one decision per person per request; these rules count people.
  */
 
+import type { DecisionKind, Tier } from '@gatehouse/contract';
 import { type Eligibility, inScope } from './eligibility.ts';
-
-export type QuorumTier = 'auto' | 'review' | 'multi_party' | 'deny';
 
 export interface CastDecision {
   userId: string;
-  decision: 'approve' | 'reject';
+  decision: DecisionKind;
 }
 
 export interface QuorumOutcome {
@@ -21,11 +20,11 @@ export interface QuorumOutcome {
 }
 
 /** A comment is required where a decision needs an account: every reject, every multi-party approval. */
-export function commentRequired(tier: QuorumTier, decision: CastDecision['decision']): boolean {
+export function commentRequired(tier: Tier, decision: CastDecision['decision']): boolean {
   return decision === 'reject' || tier === 'multi_party';
 }
 
-export function requiredApprovals(tier: QuorumTier): number {
+export function requiredApprovals(tier: Tier): number {
   if (tier === 'review') return 1;
   if (tier === 'multi_party') return 2;
   return 0;

@@ -1,5 +1,5 @@
 import type { RequestRow } from '@gatehouse/db';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../platform/runtime.ts';
 
 /** Share of a pending request's lifetime after which it escalates (contract: 2/3). */
 export const ESCALATE_AT = 2 / 3;

@@ -2,7 +2,7 @@ import type { FinalStatus } from '@gatehouse/contract';
 import type { RequestRow } from '@gatehouse/db';
 import { buildVerdictClaims, signVerdict } from '@gatehouse/verdict';
 import type { AuditEventInput } from '../audit/chain.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../platform/runtime.ts';
 import { verdictDecision } from './states.ts';
 
 export interface IssuedVerdict {

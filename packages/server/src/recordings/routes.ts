@@ -1,10 +1,10 @@
-import type { FastifyInstance } from 'fastify';
+import { IdParams, RecordingAnswer } from '@gatehouse/contract';
 import { guard, principalOf } from '../auth/authenticate.ts';
 import { errorSchema } from '../http/errors.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Routes } from '../http/typed.ts';
 import { getRecording } from './service.ts';
 
-export async function recordingRoutes(app: FastifyInstance, { rt }: { rt: Runtime }) {
+export const recordingRoutes: Routes = async (app, { rt }) => {
   app.get(
     '/v1/requests/:id/recording',
     {
@@ -12,10 +12,10 @@ export async function recordingRoutes(app: FastifyInstance, { rt }: { rt: Runtim
       schema: {
         tags: ['evidence'],
         summary: 'The masked output of an executed request, as timestamped chunks',
-        params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] },
-        response: { '4xx': errorSchema },
+        params: IdParams,
+        response: { 200: RecordingAnswer, '4xx': errorSchema },
       },
     },
-    async (request) => getRecording(rt, principalOf(request), (request.params as { id: string }).id),
+    async (request) => getRecording(rt, principalOf(request), request.params.id),
   );
-}
+};

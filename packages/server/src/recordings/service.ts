@@ -3,7 +3,7 @@ import { eq, lt } from 'drizzle-orm';
 import type { Principal } from '../auth/principal.ts';
 import { actorOf } from '../auth/principal.ts';
 import { GatehouseError } from '../errors.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../platform/runtime.ts';
 
 /** A stored recording, for people allowed to read it (and the audit of that reading). */
 export async function getRecording(rt: Runtime, by: Principal, requestId: string) {

@@ -8,7 +8,7 @@ import { groupsOf, loadGroups } from '../groups/service.ts';
 import type { ScopedGroup } from '../lifecycle/eligibility.ts';
 import { evaluateQuorum, ineligibility } from '../lifecycle/quorum.ts';
 import { approverView } from '../lifecycle/view.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../platform/runtime.ts';
 import { containsPattern, decodeCursor, encodeCursor } from './cursor.ts';
 
 export interface ListQuery {
@@ -116,17 +116,15 @@ export async function listForPeople(rt: Runtime, principal: Principal, query: Li
     .orderBy(...(queue ? [asc(r.deadline), desc(r.score), asc(r.id)] : [desc(r.createdAt), desc(r.id)]))
     .limit(query.limit + 1);
   const page = rows.slice(0, query.limit);
-  const decided = await decidedBy(
-    db,
-    principal,
-    page.map((p) => p.request.id),
-  );
+  const ids = page.map((p) => p.request.id);
+  const [decided, deciders] = await Promise.all([decidedBy(db, principal, ids), decidersOf(db, ids)]);
   const now = new Date();
   const last = page.at(-1);
   return {
     items: page.map((p) => ({
       ...approverView(p.request),
       agent: { id: p.request.agentId, name: p.agentName, type: p.agentType, owner: p.owner },
+      decidedBy: deciders.get(p.request.id) ?? [],
       eligible: eligibleFor(viewer, p.request, p.owner, decided.has(p.request.id), now),
     })),
     nextCursor:
@@ -144,6 +142,31 @@ async function decidedBy(db: Db, principal: Principal, requestIds: string[]): Pr
     .from(schema.decisions)
     .where(and(eq(schema.decisions.userId, principal.id), inArray(schema.decisions.requestId, requestIds)));
   return new Set(rows.map((x) => x.id));
+}
+
+/** Who decided each of `requestIds`, in the order they decided. */
+async function decidersOf(db: Db, requestIds: string[]): Promise<Map<string, Decider[]>> {
+  const byRequest = new Map<string, Decider[]>();
+  if (requestIds.length === 0) return byRequest;
+  const rows = await db
+    .select({
+      requestId: schema.decisions.requestId,
+      email: schema.users.email,
+      decision: schema.decisions.decision,
+    })
+    .from(schema.decisions)
+    .innerJoin(schema.users, eq(schema.users.id, schema.decisions.userId))
+    .where(inArray(schema.decisions.requestId, requestIds))
+    .orderBy(asc(schema.decisions.createdAt));
+  for (const { requestId, ...decider } of rows) {
+    byRequest.set(requestId, [...(byRequest.get(requestId) ?? []), decider]);
+  }
+  return byRequest;
+}
+
+export interface Decider {
+  email: string;
+  decision: 'approve' | 'reject';
 }
 
 /** How many similar requests the detail shows. */
@@ -188,6 +211,17 @@ export async function requestDetail(rt: Runtime, principal: Principal, id: strin
     .where(eq(schema.decisions.requestId, id))
     .orderBy(asc(schema.decisions.createdAt));
   const quorum = evaluateQuorum(request.requiredApprovals, decisions);
+  // Whether it ran: the agent's execution report, and whether its output is still kept.
+  const [execution] = await db
+    .select({
+      exitCode: schema.executions.exitCode,
+      signal: schema.executions.signal,
+      durationMs: schema.executions.durationMs,
+      reportedAt: schema.executions.reportedAt,
+      recorded: sql<boolean>`exists (select 1 from ${schema.recordings} where ${schema.recordings.requestId} = ${id})`,
+    })
+    .from(schema.executions)
+    .where(eq(schema.executions.requestId, id));
   const viewer = await viewerOf(db, principal);
   const decidedByViewer = principal.type === 'user' && decisions.some((d) => d.userId === principal.id);
   return {
@@ -206,6 +240,15 @@ export async function requestDetail(rt: Runtime, principal: Principal, id: strin
     approvals: quorum.approvals,
     required: request.requiredApprovals,
     approvers: quorum.approvers,
+    execution: execution
+      ? {
+          exitCode: execution.exitCode,
+          signal: execution.signal,
+          durationMs: execution.durationMs,
+          reportedAt: execution.reportedAt.toISOString(),
+        }
+      : null,
+    recorded: execution?.recorded ?? false,
     eligible: eligibleFor(viewer, request, agent.owner, decidedByViewer, new Date()),
     similar: await similarRequests(db, request),
   };
@@ -214,7 +257,8 @@ export async function requestDetail(rt: Runtime, principal: Principal, id: strin
 /**
  * Earlier requests whose first parsed command has the same program (or SQL statement type)
  * and the same subcommand (first argument that is not an option): how this kind of command
- * was decided before.
+ * was decided before, with the agent and environment of each, since a staging denial is no
+ * precedent for a production approval.
  */
 async function similarRequests(db: Db, request: RequestRow) {
   const first = request.commands[0] as { name?: unknown; args?: unknown } | undefined;
@@ -224,8 +268,17 @@ async function similarRequests(db: Db, request: RequestRow) {
   const r = schema.requests;
   const subOf = sql`(select a from jsonb_array_elements_text(coalesce(${r.commands}->0->'args', '[]'::jsonb)) with ordinality as x(a, n) where a not like '-%' order by n limit 1)`;
   const rows = await db
-    .select({ id: r.id, command: r.command, status: r.status, tier: r.tier, createdAt: r.createdAt })
+    .select({
+      id: r.id,
+      command: r.command,
+      status: r.status,
+      tier: r.tier,
+      createdAt: r.createdAt,
+      agent: { id: schema.agents.id, name: schema.agents.name },
+      environment: sql<string | null>`${r.context}->>'environment'`,
+    })
     .from(r)
+    .innerJoin(schema.agents, eq(schema.agents.id, r.agentId))
     .where(
       and(
         eq(r.kind, request.kind),

@@ -1,6 +1,7 @@
 import {
   AgentRequestView,
   ExecutionReportBody,
+  ExportRequestsQuery,
   IdParams,
   ListRequestsQuery,
   PendingAnswer,
@@ -15,6 +16,7 @@ import type { Principal } from '../auth/principal.ts';
 import { errorSchema } from '../http/errors.ts';
 import { type Routes, Unshaped } from '../http/typed.ts';
 import { agentView } from '../lifecycle/view.ts';
+import { exportHistory } from './export.ts';
 import { listForPeople, requestDetail } from './history.ts';
 import { consumeVerdict, getOwnRequest, reportExecution, submitRequest, waitForFinal } from './service.ts';
 
@@ -88,6 +90,31 @@ export const requestRoutes: Routes = async (app, { rt }) => {
       },
     },
     async (request) => listForPeople(rt, principalOf(request), request.query),
+  );
+
+  app.get(
+    '/v1/requests/export',
+    {
+      preHandler: guard(rt, 'approver', 'auditor', 'admin'),
+      schema: {
+        tags: ['requests'],
+        summary:
+          'Everything the history filters select, as CSV (streamed, newest first; the same filters and rules as GET /v1/requests)',
+        querystring: ExportRequestsQuery,
+        response: {
+          200: Type.Unknown({ description: 'text/csv: a header line, then one line per request' }),
+          '4xx': errorSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const csv = await exportHistory(rt, principalOf(request), request.query);
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="gatehouse-requests-${stamp}.csv"`)
+        .send(csv);
+    },
   );
 
   app.get(

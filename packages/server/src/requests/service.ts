@@ -11,8 +11,8 @@ import { requiredApprovals } from '../lifecycle/quorum.ts';
 import { schedule } from '../lifecycle/schedule.ts';
 import { initialStatus, isAllowed } from '../lifecycle/states.ts';
 import { issueVerdict, verdictEvent } from '../lifecycle/verdict.ts';
+import type { Runtime } from '../platform/runtime.ts';
 import { type OutputChunk, prepareRecording } from '../recordings/prepare.ts';
-import type { Runtime } from '../runtime.ts';
 
 type AgentPrincipal = Extract<Principal, { type: 'agent' }>;
 

@@ -4,7 +4,7 @@ import { agentForKey } from '../agents/service.ts';
 import { actorOf, hasRole, type Principal } from '../auth/principal.ts';
 import { GatehouseError } from '../errors.ts';
 import { newId } from '../ids.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../platform/runtime.ts';
 import { DEFAULT_SESSION_TTL_SECONDS, MAX_SESSION_TTL_SECONDS, signSessionToken } from './tokens.ts';
 
 /** Trades an agent key for a short-lived session token (session-scoped credentials). */

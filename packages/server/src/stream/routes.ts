@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { authenticateRequest, guard, principalOf } from '../auth/authenticate.ts';
 import { hasRole, type Principal } from '../auth/principal.ts';
 import type { LiveEvent } from '../platform/events.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../platform/runtime.ts';
 import { assertSameOrigin } from '../web-auth/origin.ts';
 
 /** How often a person's live channel re-checks that their session or token is still good. */

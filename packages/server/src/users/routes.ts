@@ -1,46 +1,38 @@
-import type { FastifyInstance } from 'fastify';
+import {
+  CreateTokenBody,
+  IdentityIdParams,
+  PasswordSet,
+  TokenCreated,
+  TokenList,
+  TokenRevoked,
+  UserCreated,
+  UserDisabled,
+  UserList,
+  UserRoles,
+} from '@gatehouse/contract';
+import { Type } from 'typebox';
 import { guard, principalOf } from '../auth/authenticate.ts';
-import { ROLES, type Role } from '../auth/principal.ts';
 import { errorSchema } from '../http/errors.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Routes } from '../http/typed.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../web-auth/password.ts';
 import { createToken, disableUser, listTokens, listUsers, revokeToken, setPassword } from './admin.ts';
 import { createUser } from './service.ts';
 
-const passwordSchema = {
-  type: 'string',
-  minLength: MIN_PASSWORD_LENGTH,
-  maxLength: MAX_PASSWORD_LENGTH,
-} as const;
-const idParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'string', minLength: 1, maxLength: 64 } },
-} as const;
-const userView = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    email: { type: 'string' },
-    roles: { type: 'array', items: { type: 'string' } },
-    groups: { type: 'array', items: { type: 'string' } },
-    source: { type: 'string' },
-    hasPassword: { type: 'boolean' },
-    createdAt: { type: 'string' },
-    disabledAt: { type: ['string', 'null'] },
-  },
-} as const;
-const tokenView = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    name: { type: 'string' },
-    createdAt: { type: 'string' },
-    revokedAt: { type: ['string', 'null'] },
-  },
-} as const;
+// The password limits are the server's (web-auth/password.ts), so these bodies are declared here.
+const Password = Type.String({ minLength: MIN_PASSWORD_LENGTH, maxLength: MAX_PASSWORD_LENGTH });
 
-export async function userRoutes(app: FastifyInstance, { rt }: { rt: Runtime }) {
+const CreateUserBody = Type.Object(
+  {
+    email: Type.String({ format: 'email', maxLength: 254 }),
+    password: Type.Optional(Password),
+    roles: UserRoles,
+  },
+  { additionalProperties: false },
+);
+
+const SetPasswordBody = Type.Object({ password: Password }, { additionalProperties: false });
+
+export const userRoutes: Routes = async (app, { rt }) => {
   app.post(
     '/v1/users',
     {
@@ -48,40 +40,11 @@ export async function userRoutes(app: FastifyInstance, { rt }: { rt: Runtime }) 
       schema: {
         tags: ['identity'],
         summary: 'Create a user; the personal API token is shown once',
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['email', 'roles'],
-          properties: {
-            email: { type: 'string', format: 'email', maxLength: 254 },
-            password: passwordSchema,
-            roles: {
-              type: 'array',
-              items: { type: 'string', enum: [...ROLES] },
-              minItems: 1,
-              maxItems: 3,
-              uniqueItems: true,
-            },
-          },
-        },
-        response: {
-          201: {
-            type: 'object',
-            properties: {
-              id: { type: 'string' },
-              email: { type: 'string' },
-              roles: { type: 'array', items: { type: 'string' } },
-              token: { type: 'string' },
-            },
-          },
-          '4xx': errorSchema,
-        },
+        body: CreateUserBody,
+        response: { 201: UserCreated, '4xx': errorSchema },
       },
     },
-    async (request, reply) => {
-      const body = request.body as { email: string; roles: Role[]; password?: string };
-      return reply.status(201).send(await createUser(rt, principalOf(request), body));
-    },
+    async (request, reply) => reply.status(201).send(await createUser(rt, principalOf(request), request.body)),
   );
 
   app.get(
@@ -91,10 +54,7 @@ export async function userRoutes(app: FastifyInstance, { rt }: { rt: Runtime }) 
       schema: {
         tags: ['identity'],
         summary: 'List people with their roles, approver groups and status',
-        response: {
-          200: { type: 'object', properties: { items: { type: 'array', items: userView } } },
-          '4xx': errorSchema,
-        },
+        response: { 200: UserList, '4xx': errorSchema },
       },
     },
     async () => ({ items: await listUsers(rt) }),
@@ -107,17 +67,11 @@ export async function userRoutes(app: FastifyInstance, { rt }: { rt: Runtime }) 
       schema: {
         tags: ['identity'],
         summary: 'Disable a person: their sessions end and their tokens stop working',
-        params: idParams,
-        response: {
-          200: {
-            type: 'object',
-            properties: { id: { type: 'string' }, disabledAt: { type: 'string' } },
-          },
-          '4xx': errorSchema,
-        },
+        params: IdentityIdParams,
+        response: { 200: UserDisabled, '4xx': errorSchema },
       },
     },
-    async (request) => disableUser(rt, principalOf(request), (request.params as { id: string }).id),
+    async (request) => disableUser(rt, principalOf(request), request.params.id),
   );
 
   app.post(
@@ -127,23 +81,12 @@ export async function userRoutes(app: FastifyInstance, { rt }: { rt: Runtime }) 
       schema: {
         tags: ['identity'],
         summary: "Set a local password (at least 12 characters); ends the person's sessions",
-        params: idParams,
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['password'],
-          properties: { password: passwordSchema },
-        },
-        response: { 200: { type: 'object', properties: { id: { type: 'string' } } }, '4xx': errorSchema },
+        params: IdentityIdParams,
+        body: SetPasswordBody,
+        response: { 200: PasswordSet, '4xx': errorSchema },
       },
     },
-    async (request) =>
-      setPassword(
-        rt,
-        principalOf(request),
-        (request.params as { id: string }).id,
-        (request.body as { password: string }).password,
-      ),
+    async (request) => setPassword(rt, principalOf(request), request.params.id, request.body.password),
   );
 
   app.get(
@@ -153,14 +96,11 @@ export async function userRoutes(app: FastifyInstance, { rt }: { rt: Runtime }) 
       schema: {
         tags: ['identity'],
         summary: "A person's personal API tokens (never the token values)",
-        params: idParams,
-        response: {
-          200: { type: 'object', properties: { items: { type: 'array', items: tokenView } } },
-          '4xx': errorSchema,
-        },
+        params: IdentityIdParams,
+        response: { 200: TokenList, '4xx': errorSchema },
       },
     },
-    async (request) => ({ items: await listTokens(rt, (request.params as { id: string }).id) }),
+    async (request) => ({ items: await listTokens(rt, request.params.id) }),
   );
 
   app.post(
@@ -170,38 +110,15 @@ export async function userRoutes(app: FastifyInstance, { rt }: { rt: Runtime }) 
       schema: {
         tags: ['identity'],
         summary: 'Create a personal API token; it is shown once',
-        params: idParams,
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['name'],
-          properties: { name: { type: 'string', minLength: 1, maxLength: 100 } },
-        },
-        response: {
-          201: {
-            type: 'object',
-            properties: {
-              id: { type: 'string' },
-              name: { type: 'string' },
-              userId: { type: 'string' },
-              token: { type: 'string' },
-            },
-          },
-          '4xx': errorSchema,
-        },
+        params: IdentityIdParams,
+        body: CreateTokenBody,
+        response: { 201: TokenCreated, '4xx': errorSchema },
       },
     },
     async (request, reply) =>
       reply
         .status(201)
-        .send(
-          await createToken(
-            rt,
-            principalOf(request),
-            (request.params as { id: string }).id,
-            (request.body as { name: string }).name,
-          ),
-        ),
+        .send(await createToken(rt, principalOf(request), request.params.id, request.body.name)),
   );
 
   app.post(
@@ -211,13 +128,10 @@ export async function userRoutes(app: FastifyInstance, { rt }: { rt: Runtime }) 
       schema: {
         tags: ['identity'],
         summary: 'Revoke a personal API token',
-        params: idParams,
-        response: {
-          200: { type: 'object', properties: { id: { type: 'string' }, revokedAt: { type: 'string' } } },
-          '4xx': errorSchema,
-        },
+        params: IdentityIdParams,
+        response: { 200: TokenRevoked, '4xx': errorSchema },
       },
     },
-    async (request) => revokeToken(rt, principalOf(request), (request.params as { id: string }).id),
+    async (request) => revokeToken(rt, principalOf(request), request.params.id),
   );
-}
+};

@@ -3,7 +3,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 import { actorOf, type Principal, type Role } from '../auth/principal.ts';
 import { GatehouseError } from '../errors.ts';
 import { newId } from '../ids.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../platform/runtime.ts';
 import { hashSecret, newSecret, TOKEN_PREFIX } from '../secrets.ts';
 import { hashPassword } from '../web-auth/password.ts';
 

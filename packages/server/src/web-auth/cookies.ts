@@ -1,6 +1,6 @@
 import type { CookieSerializeOptions } from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../platform/runtime.ts';
 
 export const SESSION_COOKIE = 'gh_session';
 /** Holds the state, nonce and PKCE verifier of an OIDC login between the two redirects. */

@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import type { AuditEventInput } from '../audit/chain.ts';
 import type { Role } from '../auth/principal.ts';
 import { GatehouseError } from '../errors.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../platform/runtime.ts';
 import { attemptFailed, attemptSucceeded, beginAttempt, forgetStaleAttempts } from './lockout.ts';
 import { groupsOf } from './memberships.ts';
 import { verifyDummy, verifyPassword } from './password.ts';

@@ -1,6 +1,6 @@
 import { hkdfSync } from 'node:crypto';
 import { loadMasterKey, open, seal } from '../keys/master-key.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../platform/runtime.ts';
 
 /** How long a person has to get through the identity provider's pages. */
 export const TRANSACTION_TTL_SECONDS = 10 * 60;

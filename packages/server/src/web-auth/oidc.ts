@@ -6,7 +6,7 @@ import type { Role } from '../auth/principal.ts';
 import type { OidcConfig } from '../config.ts';
 import { GatehouseError } from '../errors.ts';
 import { newId } from '../ids.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../platform/runtime.ts';
 import type { SessionUser } from './login.ts';
 import { groupsOf, syncManagedGroups } from './memberships.ts';
 import { type OidcTransaction, TRANSACTION_TTL_SECONDS } from './oidc-transaction.ts';

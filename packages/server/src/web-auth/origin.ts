@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { GatehouseError } from '../errors.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../platform/runtime.ts';
 
 /**
  * This server's own origin: from GATEHOUSE_PUBLIC_URL when set, otherwise the scheme and Host

@@ -1,7 +1,10 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AuthProviders, WebSessionAnswer } from '@gatehouse/contract';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
 import { GatehouseError } from '../errors.ts';
 import { errorSchema } from '../http/errors.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Routes } from '../http/typed.ts';
+import type { Runtime } from '../platform/runtime.ts';
 import {
   basePath,
   clearOidcCookie,
@@ -26,19 +29,16 @@ import {
   type WebSession,
 } from './sessions.ts';
 
-const userSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    email: { type: 'string' },
-    roles: { type: 'array', items: { type: 'string' } },
-    groups: { type: 'array', items: { type: 'string' } },
+// The password limit is the server's (password.ts), so the body is declared here.
+const LoginBody = Type.Object(
+  {
+    email: Type.String({ minLength: 1, maxLength: 254 }),
+    password: Type.String({ minLength: 1, maxLength: MAX_PASSWORD_LENGTH }),
   },
-} as const;
-const sessionAnswer = {
-  type: 'object',
-  properties: { user: userSchema, csrfToken: { type: 'string' } },
-} as const;
+  { additionalProperties: false },
+);
+
+const LogoutBody = Type.Object({}, { additionalProperties: false });
 
 /** The session behind the cookie, for the calls that are about the session itself. */
 async function currentSession(rt: Runtime, request: FastifyRequest): Promise<WebSession> {
@@ -47,7 +47,7 @@ async function currentSession(rt: Runtime, request: FastifyRequest): Promise<Web
   return findWebSession(rt, cookie);
 }
 
-export async function webAuthRoutes(app: FastifyInstance, { rt }: { rt: Runtime }) {
+export const webAuthRoutes: Routes = async (app, { rt }) => {
   app.get(
     '/v1/auth/providers',
     {
@@ -55,9 +55,7 @@ export async function webAuthRoutes(app: FastifyInstance, { rt }: { rt: Runtime 
         tags: ['web'],
         summary: 'Which sign-in methods this server offers',
         security: [],
-        response: {
-          200: { type: 'object', properties: { local: { type: 'boolean' }, oidc: { type: 'boolean' } } },
-        },
+        response: { 200: AuthProviders },
       },
     },
     async () => ({ local: true, oidc: rt.config.oidc !== undefined }),
@@ -70,20 +68,12 @@ export async function webAuthRoutes(app: FastifyInstance, { rt }: { rt: Runtime 
         tags: ['web'],
         summary: 'Sign in with email and password; sets the session cookie',
         security: [],
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['email', 'password'],
-          properties: {
-            email: { type: 'string', minLength: 1, maxLength: 254 },
-            password: { type: 'string', minLength: 1, maxLength: MAX_PASSWORD_LENGTH },
-          },
-        },
-        response: { 200: sessionAnswer, '4xx': errorSchema },
+        body: LoginBody,
+        response: { 200: WebSessionAnswer, '4xx': errorSchema },
       },
     },
     async (request, reply) => {
-      const body = request.body as { email: string; password: string };
+      const body = request.body;
       try {
         const { user, session } = await localLogin(rt, { ...body, address: request.ip });
         setSessionCookie(rt, reply, session.value, session.maxAgeSeconds);
@@ -106,7 +96,7 @@ export async function webAuthRoutes(app: FastifyInstance, { rt }: { rt: Runtime 
       schema: {
         tags: ['web'],
         summary: 'The signed-in person and the CSRF token of the session',
-        response: { 200: sessionAnswer, '4xx': errorSchema },
+        response: { 200: WebSessionAnswer, '4xx': errorSchema },
       },
     },
     async (request) => {
@@ -125,7 +115,7 @@ export async function webAuthRoutes(app: FastifyInstance, { rt }: { rt: Runtime 
       schema: {
         tags: ['web'],
         summary: 'End the session and clear the cookie',
-        body: { type: 'object', additionalProperties: false, properties: {} },
+        body: LogoutBody,
         response: { '4xx': errorSchema },
       },
     },
@@ -182,7 +172,7 @@ export async function webAuthRoutes(app: FastifyInstance, { rt }: { rt: Runtime 
       }
     },
   );
-}
+};
 
 function redirectToLogin(rt: Runtime, reply: FastifyReply, code: string) {
   return reply.redirect(`${basePath(rt)}/login?error=${encodeURIComponent(code)}`, 302);

@@ -3,7 +3,7 @@ import { type Db, schema } from '@gatehouse/db';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Role } from '../auth/principal.ts';
 import { GatehouseError } from '../errors.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../platform/runtime.ts';
 import { hashSecret } from '../secrets.ts';
 
 /** However active, a browser session ends this long after sign-in. */

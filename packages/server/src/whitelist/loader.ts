@@ -1,7 +1,7 @@
 import { type Db, schema } from '@gatehouse/db';
 import { type GatehouseRiskEngine, RiskInputError } from '@gatehouse/risk';
 import { and, asc, gt, isNull } from 'drizzle-orm';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../platform/runtime.ts';
 import { engineEntry, type WhitelistRecord } from './entry.ts';
 
 /** How often a replica re-reads the whitelist, in case it missed a `whitelist.changed` event. */

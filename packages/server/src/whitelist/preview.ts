@@ -15,7 +15,7 @@ import {
 } from '@gatehouse/risk';
 import { eq } from 'drizzle-orm';
 import { GatehouseError } from '../errors.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../platform/runtime.ts';
 import {
   DEFAULT_WHITELIST_SCOPE,
   engineEntry,

@@ -4,7 +4,7 @@ import { desc, eq } from 'drizzle-orm';
 import type { RecordAudit } from '../audit/writer.ts';
 import { actorOf, type Principal } from '../auth/principal.ts';
 import { GatehouseError } from '../errors.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../platform/runtime.ts';
 import { engineEntry, type WhitelistRecord } from './entry.ts';
 import { whitelistChanged } from './loader.ts';
 

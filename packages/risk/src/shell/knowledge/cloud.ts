@@ -1,11 +1,10 @@
 import { hasOption, optionValue, optionValues, positionals } from '../argv.ts';
 import type { Invocation } from '../context.ts';
 import { emit } from '../context.ts';
+import { emitDeploy } from './deploy.ts';
 import { reparseHook } from './hooks.ts';
 import { checkWriteTarget } from './targets.ts';
-import { emitDeploy } from './deploy.ts';
 import type { Handler } from './types.ts';
-
 
 const terraform: Handler = (inv) => {
   const s = inv.session;
@@ -25,8 +24,10 @@ const terraform: Handler = (inv) => {
     (a) => a === '-auto-approve' || a === '--auto-approve' || a === '-auto-approve=true' || a === '-force',
   );
   const workspace = optionValue(inv.argv, '-chdir');
-  if (workspace && inv.session.production.test(workspace)) emit(s, 'shell.cloud.prod-target', `-chdir=${workspace}`);
-  if (verb === 'workspace' && (sub === 'select' || sub === 'new') && args[2] !== undefined) s.terraformWorkspace = args[2];
+  if (workspace && inv.session.production.test(workspace))
+    emit(s, 'shell.cloud.prod-target', `-chdir=${workspace}`);
+  if (verb === 'workspace' && (sub === 'select' || sub === 'new') && args[2] !== undefined)
+    s.terraformWorkspace = args[2];
   if (verb === 'apply' || verb === 'destroy' || verb === 'import')
     emitDeploy(inv, detail, [
       s.terraformWorkspace ?? s.vars.get('TF_WORKSPACE'),
@@ -102,7 +103,8 @@ const aws: Handler = (inv) => {
   const key = `${service}:${operation}`;
   const detail = `aws ${inv.argv.join(' ')}`;
   const profile = optionValue(inv.argv, '--profile');
-  if (profile && inv.session.production.test(profile)) emit(s, 'shell.cloud.prod-target', `--profile ${profile}`);
+  if (profile && inv.session.production.test(profile))
+    emit(s, 'shell.cloud.prod-target', `--profile ${profile}`);
   if (service === '' || operation === 'help' || service === 'help') return;
   if (AWS_EVASION.test(key)) return void emit(s, 'shell.cloud.defense-evasion', detail);
   if (AWS_SECRETS.test(key)) {
@@ -232,7 +234,8 @@ const gcloud: Handler = (inv) => {
   const words = positionals(inv.argv, GCLOUD_VALUED);
   const detail = `gcloud ${inv.argv.join(' ')}`;
   const project = optionValue(inv.argv, '--project');
-  if (project && inv.session.production.test(project)) emit(s, 'shell.cloud.prod-target', `--project ${project}`);
+  if (project && inv.session.production.test(project))
+    emit(s, 'shell.cloud.prod-target', `--project ${project}`);
   const joined = words.join(' ');
   const verb = words[words.length - 1] ?? '';
   if (
@@ -334,7 +337,8 @@ const az: Handler = (inv) => {
   const detail = `az ${inv.argv.join(' ')}`;
   const joined = words.join(' ');
   const subscription = optionValue(inv.argv, '--subscription', '-g', '--resource-group');
-  if (subscription && inv.session.production.test(subscription)) emit(s, 'shell.cloud.prod-target', subscription);
+  if (subscription && inv.session.production.test(subscription))
+    emit(s, 'shell.cloud.prod-target', subscription);
   if (
     /get-access-token|keyvault secret show|keyvault secret download|storage account keys list|credential reset|list-credentials|show-connection-string/.test(
       joined,

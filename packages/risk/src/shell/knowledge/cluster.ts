@@ -108,7 +108,11 @@ const kubectl: Handler = (inv) => {
   const [verb, ...rest] = args;
   const all = inv.argv.some((a) => a === '--all' || a === '-A' || a === '--all-namespaces');
   const detail = `${inv.name} ${inv.argv.join(' ')}`;
-  if (verb && KUBE_DEPLOY_VERBS.has(verb) && !(verb === 'rollout' && /^(status|history)$/.test(rest[0] ?? '')))
+  if (
+    verb &&
+    KUBE_DEPLOY_VERBS.has(verb) &&
+    !(verb === 'rollout' && /^(status|history)$/.test(rest[0] ?? ''))
+  )
     emitDeploy(inv, detail, [
       optionValue(inv.argv, '--context', '--cluster'),
       optionValue(inv.argv, '-n', '--namespace'),
@@ -264,7 +268,8 @@ const helm: Handler = (inv) => {
   ]);
   const detail = `helm ${inv.argv.join(' ')}`;
   if (verb === undefined) return;
-  if (/^(uninstall|delete|del|un|install|upgrade|rollback)$/.test(verb)) emitDeploy(inv, detail, [context, namespace, sub]);
+  if (/^(uninstall|delete|del|un|install|upgrade|rollback)$/.test(verb))
+    emitDeploy(inv, detail, [context, namespace, sub]);
   if (/^(uninstall|delete|del|un)$/.test(verb)) emit(s, 'shell.helm.uninstall', detail);
   else if (/^(install|upgrade|rollback|plugin|push)$/.test(verb)) emit(s, 'shell.kube.write', detail);
   else if (verb === 'repo' && /^(add|remove|rm|update|up)$/.test(sub ?? ''))

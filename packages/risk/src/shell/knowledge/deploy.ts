@@ -39,14 +39,20 @@ const PLATFORMS: Record<string, { verbs: RegExp; bare?: boolean }> = {
   sst: { verbs: /^(deploy|remove)$/ },
   render: { verbs: /^(deploy|deploys)$/ },
   surge: { verbs: /./, bare: true },
-  heroku: { verbs: /^(releases:rollback|container:release|container:push|ps:scale|pg:reset|apps:destroy|maintenance:on)$/ },
+  heroku: {
+    verbs:
+      /^(releases:rollback|container:release|container:push|ps:scale|pg:reset|apps:destroy|maintenance:on)$/,
+  },
 };
 
 const platform: Handler = (inv) => {
   const spec = PLATFORMS[inv.name];
   if (!spec) return;
   const [verb] = positionals(inv.argv);
-  const deploying = verb === undefined ? Boolean(spec.bare) && !inv.argv.some((a) => /^(-h|--help|-v|--version)$/.test(a)) : spec.verbs.test(verb);
+  const deploying =
+    verb === undefined
+      ? Boolean(spec.bare) && !inv.argv.some((a) => /^(-h|--help|-v|--version)$/.test(a))
+      : spec.verbs.test(verb);
   if (!deploying) return;
   const detail = `${inv.name} ${inv.argv.join(' ')}`.trim();
   if (inv.argv.some((a) => PROD_FLAG.test(a))) {

@@ -19,7 +19,9 @@ const kubectl: DryRunCheck = (argv) =>
   options(argv).some((a) => /^--dry-run(=(client|server|true))?$/.test(a)) &&
   !options(argv).some((a) => /^--dry-run=(none|false)$/.test(a)) &&
   // `kubectl exec/debug/attach` run commands in the pod; `--dry-run` does not apply to them.
-  !/^(exec|debug|attach|cp|port-forward|proxy)$/.test(positionals(argv, ['-n', '--namespace', '--context'])[0] ?? '');
+  !/^(exec|debug|attach|cp|port-forward|proxy)$/.test(
+    positionals(argv, ['-n', '--namespace', '--context'])[0] ?? '',
+  );
 
 const aws: DryRunCheck = (argv) => {
   const [service] = positionals(argv, ['--profile', '--region', '--output', '--query']);
@@ -39,14 +41,16 @@ const GIT_DRY_N = new Set(['push', 'clean', 'add', 'rm', 'mv', 'prune', 'worktre
 const git: DryRunCheck = (argv) => {
   const [sub = ''] = positionals(argv, ['-C', '-c', '--git-dir', '--work-tree']);
   const rest = argv.slice(argv.indexOf(sub) + 1);
-  if (sub === 'clean') return hasFlag(options(rest), 'n', ['--dry-run']) && !hasFlag(options(rest), 'i', ['--interactive']);
+  if (sub === 'clean')
+    return hasFlag(options(rest), 'n', ['--dry-run']) && !hasFlag(options(rest), 'i', ['--interactive']);
   if (GIT_DRY_N.has(sub)) return hasFlag(options(rest), 'n', ['--dry-run']);
   return options(rest).includes('--dry-run');
 };
 
 const helm: DryRunCheck = (argv) => options(argv).some((a) => /^--dry-run(=(client|server|true))?$/.test(a));
 
-const apt: DryRunCheck = (argv) => hasFlag(options(argv), 's', ['--simulate', '--dry-run', '--just-print', '--recon', '--no-act']);
+const apt: DryRunCheck = (argv) =>
+  hasFlag(options(argv), 's', ['--simulate', '--dry-run', '--just-print', '--recon', '--no-act']);
 
 const withDryRunFlag: DryRunCheck = (argv) => options(argv).includes('--dry-run');
 
@@ -74,6 +78,5 @@ const DRY_RUN: Record<string, DryRunCheck> = {
 
 /** Whether this invocation is the tool's own dry run (prints the plan, changes nothing). */
 export function isDryRun(program: string, argv: readonly string[]): boolean {
-  const check = DRY_RUN[program];
-  return check !== undefined && check(argv);
+  return DRY_RUN[program]?.(argv) === true;
 }

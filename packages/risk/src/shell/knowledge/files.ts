@@ -2,7 +2,12 @@ import { basename, hasFlag, optionValue, optionValues, positionals } from '../ar
 import type { Invocation, Stream, Word } from '../context.ts';
 import { emit, literalWord } from '../context.ts';
 import { resolveAgainstCwd } from '../cwd.ts';
-import { classifyPath, credentialNameMatch, isNetworkConfigPath, isTopLevelSystemDirectory } from '../paths.ts';
+import {
+  classifyPath,
+  credentialNameMatch,
+  isNetworkConfigPath,
+  isTopLevelSystemDirectory,
+} from '../paths.ts';
 import { decodeAnsiC } from '../words.ts';
 import { commandHook, reparseHook } from './hooks.ts';
 import { checkWriteTarget } from './targets.ts';
@@ -93,7 +98,11 @@ export function deleteTarget(inv: Invocation, target: Word, recursive: boolean):
 const shred: Handler = (inv) => {
   for (const target of operandWords(inv, ['-n', '--iterations', '-s', '--size', '--random-source'])) {
     if (target.substituted) {
-      emit(inv.session, 'shell.disk.device-write', `shred ${target.text} (target known only when it runs: assumed a disk)`);
+      emit(
+        inv.session,
+        'shell.disk.device-write',
+        `shred ${target.text} (target known only when it runs: assumed a disk)`,
+      );
       continue;
     }
     const cls = classifyPath(target.value, target.unresolved);
@@ -109,7 +118,11 @@ const dd: Handler = (inv) => {
     const arg = word.value;
     if (arg.startsWith('of=') && word.substituted) {
       // `of=$(findmnt -no SOURCE /)`: the device is computed when it runs; assume the worst.
-      emit(inv.session, 'shell.disk.device-write', `dd ${word.text} (output known only when it runs: assumed a disk)`);
+      emit(
+        inv.session,
+        'shell.disk.device-write',
+        `dd ${word.text} (output known only when it runs: assumed a disk)`,
+      );
     } else if (arg.startsWith('of=')) {
       const path = arg.slice(3);
       const cls = classifyPath(path);
@@ -291,6 +304,10 @@ const tar: Handler = (inv) => {
   const create = /^-?[a-zA-Z]*c/.test(first) || inv.argv.includes('--create') || inv.argv.includes('-c');
   const file =
     optionValue(inv.argv, '-f', '--file') ?? (/^-?[a-zA-Z]*f$/.test(first) ? inv.argv[1] : undefined);
+  const update =
+    /^-?[a-zA-Z]*[ru]/.test(first) || inv.argv.includes('--append') || inv.argv.includes('--update');
+  if ((create || update) && file !== undefined && file !== '-')
+    checkWriteTarget(inv.session, file, false, `tar writes the archive ${file}`);
   return create && (file === undefined || file === '-') ? { kind: 'file', path: 'archive' } : undefined;
 };
 

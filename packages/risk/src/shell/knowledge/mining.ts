@@ -63,7 +63,10 @@ export function checkMining(inv: Invocation): void {
     emit(s, 'shell.mining', `runs the miner ${inv.name}`);
     return;
   }
-  if (CONTAINER_RUNTIMES.test(inv.name) && inv.argv.some((a) => /^(run|create|start|new|deployment|apply)$/.test(a))) {
+  if (
+    CONTAINER_RUNTIMES.test(inv.name) &&
+    inv.argv.some((a) => /^(run|create|start|new|deployment|apply)$/.test(a))
+  ) {
     const image = inv.argv.find((a) => isMinerProgram(imageName(a)));
     if (image) emit(s, 'shell.mining', `starts the miner image ${image}`);
   }

@@ -19,7 +19,18 @@ function change(inv: Invocation, what = `${inv.name} ${inv.argv.join(' ')}`): vo
 const IP_OBJECTS =
   /^(l|li|lin|link|a|ad|add|addr|addre|addres|address|r|ro|rou|rout|route|ru|rul|rule|n|ne|nei|neig|neigh|neighbor|neighbour|tu|tun|tunn|tunnel|tunt|tuntap|netns|maddr|maddress|mr|mroute|mrule|x|xfrm|l2tp|fou|gue|vrf|nexthop|nh|mptcp|macsec|sr|tcpm|tcp_metrics|token|ntable|netconf|stats|ila|nhg)$/;
 const IP_READS = /^(show|sh|list|ls|lst|l|get|g|help|identify|pids|monitor)$/;
-const IP_VALUED = new Set(['-n', '-netns', '-f', '-family', '-b', '-batch', '-rc', '-rcvbuf', '-c', '-color']);
+const IP_VALUED = new Set([
+  '-n',
+  '-netns',
+  '-f',
+  '-family',
+  '-b',
+  '-batch',
+  '-rc',
+  '-rcvbuf',
+  '-c',
+  '-color',
+]);
 
 /**
  * `ip [opts] OBJECT [COMMAND …]`: without a command, or with show/list/get, it reads; every
@@ -31,7 +42,8 @@ const ip: Handler = (inv) => {
   for (let i = 0; i < inv.argv.length; i++) {
     const a = inv.argv[i] as string;
     if (a.startsWith('-')) {
-      if (a === '-b' || a === '-batch' || a === '-force') return change(inv, `ip ${inv.argv.join(' ')} (batch of commands)`);
+      if (a === '-b' || a === '-batch' || a === '-force')
+        return change(inv, `ip ${inv.argv.join(' ')} (batch of commands)`);
       if (IP_VALUED.has(a)) i++;
       continue;
     }
@@ -61,7 +73,8 @@ const SUBCOMMAND_READS: Record<string, RegExp> = {
   nmcli: /^(show|status|list|monitor|general|g|permissions|logging|help|wifi-list|lldp)$/,
   netplan: /^(get|info|status|help|--help)$/,
   networkctl: /^(list|status|lldp|label|cat|help)$/,
-  resolvectl: /^(status|query|service|openpgp|tlsa|statistics|show-cache|show-server-state|monitor|log-level|help)$/,
+  resolvectl:
+    /^(status|query|service|openpgp|tlsa|statistics|show-cache|show-server-state|monitor|log-level|help)$/,
   'systemd-resolve': /^(--status|--statistics|-q|--query)$/,
   tc: /^(show|list|ls|help|-s|-d|-j|-p)$/,
   brctl: /^(show|showmacs|showstp|help)$/,
@@ -82,7 +95,8 @@ const subcommands: Handler = (inv) => {
   if (inv.name === 'resolvectl') {
     // `resolvectl dns` and `resolvectl dns eth0` show; `resolvectl dns eth0 1.1.1.1` sets.
     const [verb = '', ...rest] = positionals(words);
-    if (/^(dns|domain|default-route|llmnr|mdns|dnssec|dnsovertls|nta)$/.test(verb) && rest.length <= 1) return;
+    if (/^(dns|domain|default-route|llmnr|mdns|dnssec|dnsovertls|nta)$/.test(verb) && rest.length <= 1)
+      return;
     if (reads?.test(verb)) return;
     return change(inv);
   }
@@ -119,9 +133,22 @@ const AWS_NETWORK =
   /^((authorize|revoke)-security-group-(ingress|egress)|(create|delete|modify|replace|update)-(security-group[a-z-]*|route|routes|route-table|network-acl[a-z-]*|vpc[a-z-]*|subnet[a-z-]*|internet-gateway|egress-only-internet-gateway|nat-gateway|vpn-[a-z-]+|transit-gateway[a-z-]*|customer-gateway|dhcp-options|managed-prefix-list|local-gateway-route[a-z-]*)|(associate|disassociate|replace)-(route-table|network-acl[a-z-]*|subnet-cidr-block|vpc-cidr-block|dhcp-options|address)|(attach|detach)-(internet-gateway|vpn-gateway)|accept-vpc-peering-connection|modify-instance-attribute|change-resource-record-sets|(create|delete|update)-(firewall[a-z-]*|rule-group)|associate-firewall-policy)$/;
 
 const aws: Handler = (inv) => {
-  const [service = '', verb = ''] = positionals(inv.argv, ['--profile', '--region', '--output', '--query', '--endpoint-url']);
+  const [service = '', verb = ''] = positionals(inv.argv, [
+    '--profile',
+    '--region',
+    '--output',
+    '--query',
+    '--endpoint-url',
+  ]);
   if (!/^(ec2|route53|network-firewall|ec2-instance-connect)$/.test(service)) return;
-  if (verb === 'modify-instance-attribute' && !inv.argv.some((a) => a === '--groups' || a.startsWith('--source-dest-check') || a.startsWith('--no-source-dest-check'))) return;
+  if (
+    verb === 'modify-instance-attribute' &&
+    !inv.argv.some(
+      (a) =>
+        a === '--groups' || a.startsWith('--source-dest-check') || a.startsWith('--no-source-dest-check'),
+    )
+  )
+    return;
   if (AWS_NETWORK.test(verb)) change(inv, `aws ${service} ${verb}`);
 };
 
@@ -132,13 +159,25 @@ const gcloud: Handler = (inv) => {
     /\bcompute (firewall-rules|routes|routers|networks|networks subnets|networks peerings|security-policies|vpn-tunnels|vpn-gateways|target-vpn-gateways|interconnects) (create|update|delete|add-[a-z-]+|remove-[a-z-]+|expand-ip-range|set-[a-z-]+)\b/.test(
       joined,
     ) ||
-    /\bdns (record-sets|managed-zones|policies)( transaction)? (create|update|delete|add|remove|execute|import)\b/.test(joined)
+    /\bdns (record-sets|managed-zones|policies)( transaction)? (create|update|delete|add|remove|execute|import)\b/.test(
+      joined,
+    )
   )
     change(inv, `gcloud ${joined}`);
 };
 
 const az: Handler = (inv) => {
-  const words = positionals(inv.argv, ['-g', '--resource-group', '-n', '--name', '--nsg-name', '--subscription', '-o', '--output', '--query']);
+  const words = positionals(inv.argv, [
+    '-g',
+    '--resource-group',
+    '-n',
+    '--name',
+    '--nsg-name',
+    '--subscription',
+    '-o',
+    '--output',
+    '--query',
+  ]);
   if (words[0] !== 'network') return;
   const verb = words.find((w) => /^(create|update|delete|set|add|remove|reset|start|stop|import)$/.test(w));
   if (verb) change(inv, `az ${words.join(' ')}`);

@@ -187,6 +187,8 @@ const curl: Handler = (inv) => {
   // Where the file lands is judged like any other write (~/.ssh/authorized_keys, /etc/cron.d).
   const outputDir = optionValue(inv.argv, '--output-dir');
   if (outputDir) checkWriteTarget(s, outputDir, false, `${inv.name} --output-dir ${outputDir}`);
+  // `-o /dev/null` discards the body (a health check reading the status code): nothing is saved.
+  if (output === '/dev/null') return undefined;
   if (output && output !== '-') {
     s.downloaded.add(normalizePath(output));
     emit(s, 'shell.net.download', `${inv.name} saves ${output}`);

@@ -50,6 +50,9 @@ const nodePackageManager: Handler = (inv) => {
   if (verb === 'config' && /^(set|delete|edit)$/.test(next))
     return void emit(s, 'shell.packages.config', detail);
   if (verb === 'cache' && /^(clean|clear)$/.test(next)) return void emit(s, 'shell.rm.regenerable', detail);
+  // `audit fix` installs and upgrades dependencies; `version <bump>` rewrites package.json.
+  if (verb === 'audit' && next === 'fix') return void emit(s, 'shell.packages.install', detail);
+  if (verb === 'version' && next !== '') return void emit(s, 'shell.write.file', detail);
   if (NODE_READ.test(verb)) return;
   if (NODE_RUN_REMOTE.test(verb) || (verb === 'init' && next !== ''))
     return void emit(s, 'shell.packages.run-remote', detail);

@@ -54,7 +54,8 @@ const systemctl: Handler = (inv) => {
     return void emit(s, 'shell.evasion.security-service', detail);
   if (STOPPING.test(verb) && units.some((u) => CRITICAL_SERVICES.test(u)))
     return void emit(s, 'shell.service.stop-critical', detail);
-  if (verb === 'mask') return void emit(s, 'shell.service.stop-critical', `${detail} (masked units cannot start again)`);
+  if (verb === 'mask')
+    return void emit(s, 'shell.service.stop-critical', `${detail} (masked units cannot start again)`);
   if (
     verb === 'enable' ||
     verb === 'link' ||
@@ -115,10 +116,29 @@ const kill: Handler = (inv) => {
     return;
   if ((inv.name === 'kill' && inv.argv.length === 1 && inv.argv[0] === '-l') || inv.argv.length === 0) return;
   const critical = targets.find((t) => CRITICAL_PROCESSES.test(t) && !(inv.name !== 'kill' && t === '1'));
-  if (critical !== undefined)
+  if (critical !== undefined && !notTerminating(inv.argv))
     return void emit(inv.session, 'shell.process.kill-critical', `${detail} (${critical})`);
   emit(inv.session, 'shell.process.kill', detail);
 };
+
+/**
+ * Signals that ask a process to reload, report or continue rather than end (`kill -HUP 1` makes
+ * init or a container's entrypoint reload its configuration; `-0` only checks that it exists).
+ */
+const NON_TERMINATING = /^(0|1|10|12|18|28|(SIG)?(HUP|USR1|USR2|CONT|WINCH))$/i;
+
+function notTerminating(argv: readonly string[]): boolean {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '-s' || a === '-n' || a === '--signal') return NON_TERMINATING.test(argv[i + 1] ?? '');
+    if (a.startsWith('--signal=')) return NON_TERMINATING.test(a.slice('--signal='.length));
+    if (/^-[A-Za-z0-9]+$/.test(a) && !/^-[9]$/.test(a)) {
+      const signal = a.slice(1);
+      if (NON_TERMINATING.test(signal)) return true;
+    }
+  }
+  return false;
+}
 
 const crontab: Handler = (inv) => {
   const detail = `crontab ${inv.argv.join(' ')}`.trim();
@@ -176,7 +196,9 @@ const firewall: Handler = (inv) => {
   }
   if (inv.name === 'firewall-cmd') {
     // A change unless every argument only asks (list, get, query, info, state).
-    const reads = inv.argv.every((a) => /^--(list|get|query|info)-|^--(state|zone=.*|permanent|version|help)$|^-h$/.test(a));
+    const reads = inv.argv.every((a) =>
+      /^--(list|get|query|info)-|^--(state|zone=.*|permanent|version|help)$|^-h$/.test(a),
+    );
     if (!reads) return void emit(s, 'shell.firewall.change', detail);
     return;
   }
