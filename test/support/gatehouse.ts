@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadConfig, type RunningGatehouse, serve } from '@gatehouse/server';
 import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from './postgres.ts';
 
@@ -113,3 +114,6 @@ export async function startGatehouse(options: StartOptions = {}): Promise<TestGa
     api,
   };
 }
+
+/** The default policy with `touch` auto: see marker-policy.yaml. */
+export const MARKER_POLICY = fileURLToPath(new URL('./marker-policy.yaml', import.meta.url));

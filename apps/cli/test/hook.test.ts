@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTamperProxy } from '../../../test/support/tamper-proxy.ts';
 import { startGatehouse, type TestGatehouse } from '../../../test/support/gatehouse.ts';
+import { startTamperProxy } from '../../../test/support/tamper-proxy.ts';
 import { runCli, scratch } from './fixtures/cli.ts';
 
 // `gatehouse hook claude-code` with recorded Claude Code PreToolUse payloads, against the real

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGatehouse, type TestGatehouse } from '../../../test/support/gatehouse.ts';
+import { MARKER_POLICY, startGatehouse, type TestGatehouse } from '../../../test/support/gatehouse.ts';
 import { REPO_ROOT } from '../../../test/support/processes.ts';
 import { scratch, TSX_LOADER } from './fixtures/cli.ts';
 
@@ -15,7 +15,7 @@ let client: Client;
 const s = scratch('mcp');
 
 beforeAll(async () => {
-  gh = await startGatehouse({ redis: false });
+  gh = await startGatehouse({ redis: false, env: { GATEHOUSE_POLICY_FILE: MARKER_POLICY } });
   await gh.createUser('mcp-owner@example.com', ['approver']);
   agent = await gh.createAgent({ name: 'mcp-agent', type: 'coding-agent', owner: 'mcp-owner@example.com' });
   approver = await gh.createUser('mcp-approver@example.com', ['approver']);

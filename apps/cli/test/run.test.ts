@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGatehouse, type TestGatehouse } from '../../../test/support/gatehouse.ts';
+import { MARKER_POLICY, startGatehouse, type TestGatehouse } from '../../../test/support/gatehouse.ts';
 import { runCli, scratch, startCli } from './fixtures/cli.ts';
 
 // `gatehouse run` against the real server. Every command under test would create a marker
@@ -13,7 +13,7 @@ let agent: { id: string; key: string };
 let approver: { id: string; token: string };
 
 beforeAll(async () => {
-  gh = await startGatehouse({ redis: false });
+  gh = await startGatehouse({ redis: false, env: { GATEHOUSE_POLICY_FILE: MARKER_POLICY } });
   await gh.createUser('run-owner@example.com', ['approver']);
   agent = await gh.createAgent({ name: 'run-tests', type: 'coding-agent', owner: 'run-owner@example.com' });
   approver = await gh.createUser('run-approver@example.com', ['approver']);

@@ -5,6 +5,7 @@ export type Route =
   | { name: 'queue' }
   | { name: 'request'; id: string; decide?: 'approve' | 'reject' }
   | { name: 'history' }
+  | { name: 'whitelist' }
   | { name: 'admin'; tab: 'users' | 'groups' | 'agents' | 'tokens' }
   | { name: 'login' }
   | { name: 'not-found' };
@@ -13,6 +14,7 @@ export function parseRoute(path: string, search: string): Route {
   if (path === '/' || path === '') return { name: 'queue' };
   if (path === '/login') return { name: 'login' };
   if (path === '/history') return { name: 'history' };
+  if (path === '/whitelist') return { name: 'whitelist' };
   const request = /^\/requests\/([^/]+)$/.exec(path);
   if (request?.[1]) {
     const decide = new URLSearchParams(search).get('decide');

@@ -29,6 +29,8 @@ export interface ParsedCommand {
   text: string;
   via: string[];
   dialect?: string;
+  /** SQL: the tables the statement names. */
+  tables?: string[];
 }
 
 export interface RequestContext {
@@ -63,6 +65,16 @@ export interface SimilarRequest {
   command: string;
   status: Status;
   createdAt: string;
+  agent: { id: string; name: string };
+  environment: string | null;
+}
+
+/** The agent's report of how an allowed command ended. */
+export interface Execution {
+  exitCode: number | null;
+  signal: string | null;
+  durationMs: number;
+  reportedAt: string;
 }
 
 /** The approver view of a request; list items carry the first part, the detail all of it. */
@@ -88,6 +100,40 @@ export interface RequestView {
   decisions?: Decision[];
   eligible?: boolean;
   similar?: SimilarRequest[];
+  /** History items: who decided, in order. */
+  decidedBy?: { email: string; decision: 'approve' | 'reject' }[];
+  /** Detail: the execution report (null: it never ran) and whether output is kept. */
+  execution?: Execution | null;
+  recorded?: boolean;
+}
+
+export type WhitelistScope = 'agent' | 'agent_type' | 'environment' | 'global';
+
+export interface WhitelistPreview {
+  scope: WhitelistScope;
+  scopeValue: string | null;
+  environment: string | null;
+  agentType: string;
+  before: { tier: Tier; score: number; whitelistedBy: string | null };
+  after: { tier: Tier; score: number; whitelistedBy: string | null };
+  lowersToAuto: boolean;
+  blockers: { kind: string; message: string }[];
+}
+
+export interface WhitelistEntry {
+  id: string;
+  kind: 'shell' | 'sql';
+  command: string | null;
+  match: Record<string, unknown> | null;
+  reason: string;
+  scope: WhitelistScope;
+  scopeValue: string | null;
+  createdBy: { id: string; email: string };
+  requestId: string | null;
+  createdAt: string;
+  expiresAt: string;
+  revokedAt: string | null;
+  active: boolean;
 }
 
 export interface Page<T> {

@@ -3,24 +3,15 @@
  * can be stored, signed into a verdict and shown to an approver without translation.
  */
 
-export type Tier = 'auto' | 'review' | 'multi_party' | 'deny';
+import type { RequestKind, SqlDialectName, Tier } from '@gatehouse/contract';
 
-/** Ordered from least to most restrictive; index comparisons are how tiers are combined. */
-export const TIERS: readonly Tier[] = ['auto', 'review', 'multi_party', 'deny'];
+/** Tiers are ordered from least to most restrictive; index comparisons combine them. */
+export { SQL_DIALECTS, TIERS, type Tier } from '@gatehouse/contract';
 
-export type Kind = 'shell' | 'sql';
+export type Kind = RequestKind;
 
 /** SQL dialects the engine can parse. `postgresql` uses the real PostgreSQL parser. */
-export const SQL_DIALECTS = [
-  'postgresql',
-  'mysql',
-  'mariadb',
-  'sqlite',
-  'bigquery',
-  'snowflake',
-  'transactsql',
-] as const;
-export type SqlDialect = (typeof SQL_DIALECTS)[number];
+export type SqlDialect = SqlDialectName;
 
 export type Environment = 'dev' | 'staging' | 'prod' | (string & {});
 
@@ -99,6 +90,8 @@ export interface ParsedCommand {
   via: string[];
   /** SQL dialect, for SQL commands (also for SQL found inside `psql -c`). */
   dialect?: SqlDialect;
+  /** SQL: the tables (and views) the statement names, schema-qualified as written. */
+  tables?: string[];
 }
 
 export interface Assessment {

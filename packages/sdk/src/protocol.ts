@@ -1,4 +1,4 @@
-import { isAllowStatus, isRequestStatus, isTier } from '@gatehouse/contract';
+import { isAllowStatus, isRecord, isRequestStatus, isTier } from '@gatehouse/contract';
 import { GatehouseError } from './errors.ts';
 import type { FinalStatus, Reason, RequestStatus, Tier } from './types.ts';
 
@@ -39,10 +39,6 @@ function protocol(message: string): GatehouseError {
   return new GatehouseError('ERR_PROTOCOL', message);
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 function optionalVerdict(value: unknown): string | undefined {
@@ -52,7 +48,7 @@ function optionalVerdict(value: unknown): string | undefined {
 }
 
 export function parseSession(body: unknown, now = Date.now()): Session {
-  if (!isObject(body) || typeof body.token !== 'string' || body.token.length === 0) {
+  if (!isRecord(body) || typeof body.token !== 'string' || body.token.length === 0) {
     throw protocol('session response has no token');
   }
   const expiresAt = typeof body.expiresAt === 'string' ? Date.parse(body.expiresAt) : Number.NaN;
@@ -65,13 +61,13 @@ export function parseReasons(value: unknown): Reason[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw protocol('reasons is not an array');
   return value.map((reason) => {
-    if (!isObject(reason) || typeof reason.rule !== 'string') throw protocol('reason without a rule');
+    if (!isRecord(reason) || typeof reason.rule !== 'string') throw protocol('reason without a rule');
     return { ...reason, rule: reason.rule } as Reason;
   });
 }
 
 export function parseSubmitted(body: unknown): SubmittedRequest {
-  if (!isObject(body)) throw protocol('request response is not an object');
+  if (!isRecord(body)) throw protocol('request response is not an object');
   if (typeof body.id !== 'string' || body.id.length === 0) throw protocol('request response has no id');
   if (!isRequestStatus(body.status)) throw protocol(`unknown request status ${JSON.stringify(body.status)}`);
   const submitted: SubmittedRequest = {
@@ -93,7 +89,7 @@ export function parseSubmitted(body: unknown): SubmittedRequest {
 
 /** A 200 from the verdict endpoint or a `verdict.ready` event: must be final. */
 export function parseFinalVerdict(body: unknown): FinalVerdict {
-  if (!isObject(body)) throw protocol('verdict response is not an object');
+  if (!isRecord(body)) throw protocol('verdict response is not an object');
   if (!isFinalStatus(body.status))
     throw protocol(`verdict response has non-final status ${JSON.stringify(body.status)}`);
   const verdict = optionalVerdict(body.verdict);
@@ -116,7 +112,7 @@ export function parseStreamMessage(raw: string): StreamVerdict | undefined {
   } catch {
     return undefined;
   }
-  if (!isObject(message) || message.type !== 'verdict.ready' || !isObject(message.data)) return undefined;
+  if (!isRecord(message) || message.type !== 'verdict.ready' || !isRecord(message.data)) return undefined;
   const { data } = message;
   if (typeof data.id !== 'string') return undefined;
   try {
@@ -127,13 +123,13 @@ export function parseStreamMessage(raw: string): StreamVerdict | undefined {
 }
 
 export function parseConsumed(body: unknown): void {
-  if (!isObject(body) || body.consumed !== true)
+  if (!isRecord(body) || body.consumed !== true)
     throw protocol('server did not confirm the verdict was consumed');
 }
 
 /** Reads `{"error": {"code", "message"}}`; tolerant, since it only decorates a refusal. */
 export function parseServerError(body: unknown): { code?: string; message?: string } {
-  if (!isObject(body) || !isObject(body.error)) return {};
+  if (!isRecord(body) || !isRecord(body.error)) return {};
   const { code, message } = body.error;
   return {
     ...(typeof code === 'string' ? { code } : {}),

@@ -7,7 +7,7 @@ import { generateText, tool } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { startGatehouse, type TestGatehouse } from '../../../test/support/gatehouse.ts';
+import { MARKER_POLICY, startGatehouse, type TestGatehouse } from '../../../test/support/gatehouse.ts';
 import { withGatehouse } from '../src/adapters/ai.ts';
 import { gatehouseTool } from '../src/adapters/openai-agents.ts';
 import { GatehouseClient, GatehouseToolRefusedError } from '../src/index.ts';
@@ -20,7 +20,7 @@ let gh: TestGatehouse;
 let client: GatehouseClient;
 
 beforeAll(async () => {
-  gh = await startGatehouse({ redis: false });
+  gh = await startGatehouse({ redis: false, env: { GATEHOUSE_POLICY_FILE: MARKER_POLICY } });
   const agent = await gh.createAgent({ name: 'adapter-tests', type: 'coding-agent' });
   client = new GatehouseClient({ url: gh.url, agentKey: agent.key, timeoutMs: 20_000 });
 });

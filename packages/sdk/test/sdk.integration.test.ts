@@ -8,11 +8,11 @@ import {
 } from '@gatehouse/verdict';
 import type { JSONWebKeySet } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startGatehouse, type TestGatehouse } from '../../../test/support/gatehouse.ts';
+import { MARKER_POLICY, startGatehouse, type TestGatehouse } from '../../../test/support/gatehouse.ts';
+import { type Exchange, startTamperProxy, type TamperProxy } from '../../../test/support/tamper-proxy.ts';
 import { GatehouseClient, type GatehouseClientOptions, type OutputChunk } from '../src/index.ts';
 import { markerPath } from './support/net.ts';
 import { streamText } from './support/output.ts';
-import { type Exchange, startTamperProxy, type TamperProxy } from '../../../test/support/tamper-proxy.ts';
 
 // The SDK against the real Gatehouse server (real PostgreSQL/Redis), directly and through
 // an attacker's proxy. Commands in the refusal cases would create a marker file; it must
@@ -27,7 +27,7 @@ let approvers: Array<{ id: string; token: string }>;
 const cleanups: Array<() => Promise<void> | void> = [];
 
 beforeAll(async () => {
-  gh = await startGatehouse();
+  gh = await startGatehouse({ env: { GATEHOUSE_POLICY_FILE: MARKER_POLICY } });
   await gh.createUser('owner@example.com', ['approver']);
   agent = await gh.createAgent({ name: 'sdk-tests', type: 'script', owner: 'owner@example.com' });
   approvers = [
@@ -182,7 +182,7 @@ describe('against the real server', () => {
     const c = client(p.url);
     const approved = c.authorize({
       kind: 'shell',
-      command: 'kubectl apply -f deploy.yaml',
+      command: 'npm ci',
       context: { environment: 'prod' },
     });
     const first = await submittedId(p, 1);

@@ -101,6 +101,8 @@ describe('HTTP API', () => {
   describe('environment binding', () => {
     // Auto in dev through the default whitelist; a human must look in prod.
     const WRITE = 'git add -A';
+    /** A deploy: review where it is stated, multi-party for an agent bound to production. */
+    const DEPLOY = 'kubectl apply -f deploy.yaml';
     let bound: string;
 
     beforeAll(async () => {
@@ -134,15 +136,15 @@ describe('HTTP API', () => {
     });
 
     it('places a request that names no environment in the first one, with its policy', async () => {
-      const r = await submit(WRITE, bound);
+      const r = await submit(DEPLOY, bound);
       expect(r.status).toBe(201);
-      expect(r.body.tier).toBe('review');
+      expect(r.body.tier).toBe('multi_party');
       const stored = await gh.api(`/v1/requests/${r.body.id}`, { token: alice.token });
       expect(stored.body.context.environment).toBe('prod');
       // Approvers see the binding next to the environment it produced.
       expect(stored.body.agent.environments).toEqual(['prod', 'staging']);
-      // The same command from an unbound agent that says dev is auto: the binding is what held.
-      expect((await submit(WRITE, session, { context: { environment: 'dev' } })).body.tier).toBe('auto');
+      // The same command from an unbound agent that says dev is review: the binding is what held.
+      expect((await submit(DEPLOY, session, { context: { environment: 'dev' } })).body.tier).toBe('review');
     });
 
     it('takes a listed environment and refuses another, audited, with nothing stored', async () => {

@@ -1,3 +1,4 @@
+import { isRecord } from '@gatehouse/contract';
 import type { ToolRequest } from '@gatehouse/sdk';
 import type { HookSettings, ToolMapping } from './config.ts';
 import { shellQuote } from './shell.ts';
@@ -32,7 +33,7 @@ export function parseEvent(text: string): HookEvent {
   } catch {
     throw new HookInputError('the hook input is not JSON');
   }
-  if (!isObject(value)) throw new HookInputError('the hook input is not a JSON object');
+  if (!isRecord(value)) throw new HookInputError('the hook input is not a JSON object');
   if (value.hook_event_name !== undefined && value.hook_event_name !== 'PreToolUse') {
     throw new HookInputError(
       `this hook handles PreToolUse events, got ${JSON.stringify(value.hook_event_name)}`,
@@ -40,7 +41,7 @@ export function parseEvent(text: string): HookEvent {
   }
   if (typeof value.tool_name !== 'string' || value.tool_name === '')
     throw new HookInputError('the hook input has no tool_name');
-  if (!isObject(value.tool_input)) throw new HookInputError('the hook input has no tool_input object');
+  if (!isRecord(value.tool_input)) throw new HookInputError('the hook input has no tool_input object');
   for (const field of ['session_id', 'cwd', 'tool_use_id'] as const) {
     if (value[field] !== undefined && typeof value[field] !== 'string')
       throw new HookInputError(`${field} must be a string`);
@@ -125,12 +126,8 @@ export function render(template: string, input: Record<string, unknown>, kind: '
 function lookup(input: Record<string, unknown>, path: string): unknown {
   let current: unknown = input;
   for (const key of path.split('.')) {
-    if (!isObject(current) || !Object.hasOwn(current, key)) return undefined;
+    if (!isRecord(current) || !Object.hasOwn(current, key)) return undefined;
     current = current[key];
   }
   return current;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { isRecord } from '@gatehouse/contract';
 
 // Configuration of the agent side (`run`, `hook`, `mcp`): environment first, then a JSON file.
 // The file holds the agent key, so one that others can read is refused outright.
@@ -128,19 +129,19 @@ function readConfigFile(file: string, explicit: boolean): Record<string, unknown
     throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`);
   }
   const parsed = parseJson(text, file);
-  if (!isObject(parsed)) throw new ConfigError(`${file}: expected a JSON object`);
+  if (!isRecord(parsed)) throw new ConfigError(`${file}: expected a JSON object`);
   return parsed;
 }
 
 function parseTools(value: unknown, where: string): Record<string, ToolMapping> {
   if (value === undefined) return {};
-  if (!isObject(value)) throw new ConfigError(`${where}: expected an object of tool name → mapping`);
+  if (!isRecord(value)) throw new ConfigError(`${where}: expected an object of tool name → mapping`);
   const tools: Record<string, ToolMapping> = {};
   for (const [name, mapping] of Object.entries(value)) {
     if (mapping === 'allow' || mapping === 'deny') {
       tools[name] = mapping;
     } else if (
-      isObject(mapping) &&
+      isRecord(mapping) &&
       (mapping.kind === 'shell' || mapping.kind === 'sql') &&
       typeof mapping.command === 'string' &&
       mapping.command.trim() !== '' &&
@@ -191,7 +192,7 @@ function objectField(
 ): Record<string, unknown> | undefined {
   const value = source?.[name];
   if (value === undefined) return undefined;
-  if (!isObject(value)) throw new ConfigError(`${file}: "${name}" must be an object`);
+  if (!isRecord(value)) throw new ConfigError(`${file}: "${name}" must be an object`);
   return value;
 }
 
@@ -201,8 +202,4 @@ function parseJson(text: string, where: string): unknown {
   } catch (error) {
     throw new ConfigError(`${where}: not valid JSON (${(error as Error).message})`);
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -9,7 +9,8 @@ export function AdminAgents() {
   const { items, error, setError, reload } = useList<Agent>('/v1/agents');
   const users = useList<User>('/v1/users');
   const [name, setName] = useState('');
-  const [type, setType] = useState('coding-agent');
+  // No default: the type picks a policy profile, so it is chosen, not inherited from a form.
+  const [type, setType] = useState('');
   const [owner, setOwner] = useState('');
   const [environments, setEnvironments] = useState('');
   const [key, setKey] = useState<string | null>(null);
@@ -30,6 +31,7 @@ export function AdminAgents() {
       });
       setKey(created.key);
       setName('');
+      setType('');
       setEnvironments('');
       await reload();
     } catch (failure) {
@@ -63,7 +65,16 @@ export function AdminAgents() {
         </label>
         <label>
           Type
-          <input required maxLength={64} value={type} onChange={(e) => setType(e.target.value)} />
+          <input
+            name="type"
+            required
+            maxLength={64}
+            pattern="[a-z0-9][a-z0-9_.\-]{0,63}"
+            placeholder="e.g. ci, coding-agent, untrusted"
+            title="Lower-case letters, digits, '.', '_' or '-'. It selects the policy's agent-type profile."
+            value={type}
+            onChange={(e) => setType(e.target.value)}
+          />
         </label>
         <label>
           Owner

@@ -11,6 +11,7 @@ import { History } from './History.tsx';
 import { Login } from './Login.tsx';
 import { Queue } from './Queue.tsx';
 import { RequestDetail } from './RequestDetail.tsx';
+import { Whitelist } from './Whitelist.tsx';
 
 type SessionState = { state: 'loading' } | { state: 'signed-out' } | { state: 'signed-in'; user: User };
 
@@ -29,9 +30,10 @@ export function App() {
       setCsrfToken(null);
       setSession({ state: 'signed-out' });
     });
+    // `/v1/auth/session` answers `{user: null}` when nobody is signed in (no 401 in the console).
     api
-      .get<SessionInfo>('/v1/auth/me')
-      .then(signIn)
+      .get<SessionInfo | { user: null }>('/v1/auth/session')
+      .then((info) => (info.user ? signIn(info as SessionInfo) : setSession({ state: 'signed-out' })))
       .catch(() => setSession({ state: 'signed-out' }));
     return () => setUnauthorizedHandler(null);
   }, [signIn]);
@@ -78,6 +80,7 @@ export function App() {
           {route.name === 'queue' && <Queue />}
           {route.name === 'request' && <RequestDetail key={route.id} id={route.id} decide={route.decide} />}
           {route.name === 'history' && <History />}
+          {route.name === 'whitelist' && <Whitelist />}
           {route.name === 'admin' && <Admin tab={route.tab} />}
           {route.name === 'not-found' && <p className="page-status">There is no page here.</p>}
         </main>

@@ -1,7 +1,9 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { ApiError, api } from '../api.ts';
+import { onLinkClick } from '../router.ts';
 import { hasRole, useSession } from '../session.tsx';
-import type { RequestView, User } from '../types.ts';
+import type { RequestView, User, WhitelistScope } from '../types.ts';
+import { WhitelistPreviewView } from './WhitelistPreview.tsx';
 
 export type DecisionMode = 'approve' | 'reject' | 'whitelist' | null;
 
@@ -9,6 +11,24 @@ interface DecisionAnswer {
   status: string;
   approvals: number;
   required: number;
+  whitelistId?: string;
+}
+
+/** The scopes an entry can take, labelled with what they name for this request. */
+export function scopeChoices(
+  request: RequestView,
+): { scope: WhitelistScope; label: string; disabled?: boolean }[] {
+  const environment = request.context?.environment;
+  return [
+    { scope: 'agent', label: `this agent (${request.agent?.name ?? request.agentId})` },
+    { scope: 'agent_type', label: `every agent of type ${request.agent?.type ?? '?'}` },
+    {
+      scope: 'environment',
+      label: environment ? `every agent in ${environment}` : 'this environment (the request names none)',
+      disabled: !environment,
+    },
+    { scope: 'global', label: 'every agent, everywhere' },
+  ];
 }
 
 /** Why this person may not decide, as far as the page can tell; the server decides for real. */
@@ -47,9 +67,11 @@ export function DecisionPanel({
   const [pattern, setPattern] = useState(request.command);
   const [expires, setExpires] = useState(() => inDays(7));
   const [reason, setReason] = useState('');
+  const [scope, setScope] = useState<WhitelistScope>('agent');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [result, setResult] = useState<string | null>(null);
+  const [savedEntry, setSavedEntry] = useState<string | null>(null);
   const commentField = useRef<HTMLTextAreaElement>(null);
 
   useEffect(() => {
@@ -60,6 +82,20 @@ export function DecisionPanel({
   const outcome = result && (
     <p className="ok" role="status">
       {result}
+      {savedEntry && (
+        <>
+          {' '}
+          Whitelist entry{' '}
+          <a
+            href={`/whitelist#${encodeURIComponent(savedEntry)}`}
+            onClick={onLinkClick}
+            data-testid="saved-entry"
+          >
+            {savedEntry}
+          </a>{' '}
+          saved.
+        </>
+      )}
     </p>
   );
   // The reload that follows a final decision makes the request non-pending; the person who just
@@ -98,7 +134,14 @@ export function DecisionPanel({
           decision: approving ? 'approve' : 'reject',
           ...(comment.trim() ? { comment: comment.trim() } : {}),
           ...(mode === 'whitelist'
-            ? { whitelist: { pattern, expiresAt: new Date(expires).toISOString(), reason: reason.trim() } }
+            ? {
+                whitelist: {
+                  pattern,
+                  scope,
+                  expiresAt: new Date(expires).toISOString(),
+                  reason: reason.trim(),
+                },
+              }
             : {}),
         },
       );
@@ -107,6 +150,7 @@ export function DecisionPanel({
           ? `Your approval is recorded: ${answer.approvals} of ${answer.required}.`
           : `Request ${answer.status}.`,
       );
+      setSavedEntry(answer.whitelistId ?? null);
       setMode(null);
       setComment('');
       onDecided();
@@ -165,9 +209,25 @@ export function DecisionPanel({
                   className="mono"
                 />
               </label>
+              <fieldset className="scope">
+                <legend>Applies to</legend>
+                {scopeChoices(request).map((choice) => (
+                  <label key={choice.scope} className="choice">
+                    <input
+                      type="radio"
+                      name="scope"
+                      value={choice.scope}
+                      checked={scope === choice.scope}
+                      disabled={choice.disabled}
+                      onChange={() => setScope(choice.scope)}
+                    />
+                    {choice.label}
+                  </label>
+                ))}
+              </fieldset>
+              <WhitelistPreviewView requestId={request.id} pattern={pattern} scope={scope} />
               <p className="muted small">
-                Future requests matching this pattern are lowered to auto until the entry expires. It is
-                recorded as added by {user.email}.
+                It is recorded as added by {user.email}, and an admin can revoke it.
               </p>
               <label>
                 Expires

@@ -17,6 +17,9 @@ export function Header({ route }: { route: Route }) {
         <a href="/history" onClick={onLinkClick} aria-current={current('history')}>
           History
         </a>
+        <a href="/whitelist" onClick={onLinkClick} aria-current={current('whitelist')}>
+          Whitelist
+        </a>
         {hasRole(user, 'admin') && (
           <a href="/admin/users" onClick={onLinkClick} aria-current={current('admin')}>
             Admin

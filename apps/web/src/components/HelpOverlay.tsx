@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
+import { hasRole, useSession } from '../session.tsx';
 import { useShortcuts } from '../shortcuts.ts';
 
 const KEYS: [string, string][] = [
@@ -10,7 +11,12 @@ const KEYS: [string, string][] = [
   ['?', 'this help'],
 ];
 
+/** Keys that decide, shown only to people who can. */
+const DECIDING = new Set(['a', 'r']);
+
 export function HelpOverlay() {
+  const { user } = useSession();
+  const keys = hasRole(user, 'approver') ? KEYS : KEYS.filter(([key]) => !DECIDING.has(key));
   const [open, setOpen] = useState(false);
   const dialog = useRef<HTMLDialogElement>(null);
   useShortcuts({ '?': () => setOpen((o) => !o) });
@@ -24,7 +30,7 @@ export function HelpOverlay() {
     <dialog ref={dialog} className="help" aria-labelledby="help-title" onClose={() => setOpen(false)}>
       <h2 id="help-title">Keyboard shortcuts</h2>
       <dl>
-        {KEYS.map(([key, what]) => (
+        {keys.map(([key, what]) => (
           <div key={key}>
             <dt>
               <kbd>{key}</kbd>

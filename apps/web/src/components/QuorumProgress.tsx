@@ -7,6 +7,18 @@ export function QuorumProgress({ request }: { request: RequestView }) {
   const approvals = decisions.filter((d) => d.decision === 'approve').length;
   const required = Math.max(1, request.requiredApprovals);
   const missing = Math.max(0, required - approvals);
+  // Decided by the policy alone: there was never a quorum to count.
+  if (request.status === 'auto_approved' || request.status === 'denied') {
+    return (
+      <div className="quorum" data-testid="quorum">
+        <p>
+          {request.status === 'auto_approved'
+            ? 'No approval needed: the policy approved it automatically.'
+            : 'No approval possible: the policy denied it outright.'}
+        </p>
+      </div>
+    );
+  }
   return (
     <div className="quorum" data-testid="quorum">
       <p>

@@ -4,6 +4,7 @@ import { countdown } from '../format.ts';
 import { useNow } from '../hooks.ts';
 import { useLiveEvents } from '../live-context.tsx';
 import { navigate, onLinkClick } from '../router.ts';
+import { hasRole, useSession } from '../session.tsx';
 import { useShortcuts } from '../shortcuts.ts';
 import type { RequestView } from '../types.ts';
 import { Score, StatusBadge, TierBadge } from './Badges.tsx';
@@ -11,9 +12,17 @@ import { CommandView } from './CommandView.tsx';
 import { type DecisionMode, DecisionPanel } from './DecisionPanel.tsx';
 import { QuorumProgress } from './QuorumProgress.tsx';
 import { RecordingPlayer } from './RecordingPlayer.tsx';
-import { AgentFacts, ContextFacts, ParsedCommands, ReasonsTable, SimilarList } from './RequestFacts.tsx';
+import {
+  AgentFacts,
+  ContextFacts,
+  ExecutionFacts,
+  ParsedCommands,
+  ReasonsTable,
+  SimilarList,
+} from './RequestFacts.tsx';
 
-const EXECUTED = new Set(['approved', 'auto_approved']);
+/** Statuses whose verdict allowed the command to run. */
+const ALLOWED = new Set(['approved', 'auto_approved']);
 
 export function RequestDetail({ id, decide }: { id: string; decide?: 'approve' | 'reject' | undefined }) {
   const [request, setRequest] = useState<RequestView | null>(null);
@@ -43,14 +52,17 @@ export function RequestDetail({ id, decide }: { id: string; decide?: 'approve' |
       void load();
   });
 
-  useShortcuts({
-    a: () => setMode('approve'),
-    r: () => setMode('reject'),
-    Escape: () => {
-      if (mode) setMode(null);
-      else navigate('/');
+  const { user } = useSession();
+  useShortcuts(
+    {
+      ...(hasRole(user, 'approver') ? { a: () => setMode('approve'), r: () => setMode('reject') } : {}),
+      Escape: () => {
+        if (mode) setMode(null);
+        else navigate('/');
+      },
     },
-  });
+    { ready: request !== null },
+  );
 
   if (error) {
     return (
@@ -96,18 +108,31 @@ export function RequestDetail({ id, decide }: { id: string; decide?: 'approve' |
             <ReasonsTable reasons={request.reasons} />
           </section>
           <section aria-labelledby="parsed-title">
-            <h2 id="parsed-title">What will run</h2>
-            <ParsedCommands commands={request.commands} />
+            <h2 id="parsed-title">{request.execution ? 'What ran' : 'What will run'}</h2>
+            <ParsedCommands
+              commands={request.commands}
+              database={request.kind === 'sql' ? request.context?.database : undefined}
+            />
           </section>
           <section aria-labelledby="similar-title">
             <h2 id="similar-title">Earlier requests of this pattern</h2>
             <SimilarList similar={request.similar} />
           </section>
-          {EXECUTED.has(request.status) && (
+          {request.execution && (
             <section aria-labelledby="output-title">
               <h2 id="output-title">Output</h2>
-              <RecordingPlayer requestId={request.id} />
+              <ExecutionFacts execution={request.execution} />
+              {request.recorded ? (
+                <RecordingPlayer requestId={request.id} />
+              ) : (
+                <p className="muted">No output was recorded (or it was purged after the retention period).</p>
+              )}
             </section>
+          )}
+          {!request.execution && ALLOWED.has(request.status) && (
+            <p className="muted" data-testid="not-run">
+              The agent has not reported running it.
+            </p>
           )}
         </div>
         <aside>

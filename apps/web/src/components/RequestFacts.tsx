@@ -1,6 +1,6 @@
 import { formatTime } from '../format.ts';
 import { onLinkClick } from '../router.ts';
-import type { ParsedCommand, Reason, RequestView, SimilarRequest } from '../types.ts';
+import type { Execution, ParsedCommand, Reason, RequestView, SimilarRequest } from '../types.ts';
 import { StatusBadge } from './Badges.tsx';
 
 export function ReasonsTable({ reasons }: { reasons: Reason[] }) {
@@ -35,13 +35,50 @@ export function ReasonsTable({ reasons }: { reasons: Reason[] }) {
   );
 }
 
-export function ParsedCommands({ commands }: { commands: ParsedCommand[] | null }) {
+/**
+ * Each parsed command. A SQL statement has no argv, so it is shown with its own text (which
+ * names its tables) and the database it runs against, the `target` its verdict is bound to.
+ */
+export function ParsedCommands({
+  commands,
+  database,
+}: {
+  commands: ParsedCommand[] | null;
+  /** For a SQL request: `context.database`; undefined for shell. */
+  database?: string | undefined;
+}) {
   if (!commands || commands.length === 0) return <p className="muted">No command was parsed.</p>;
   return (
     <ol className="parsed">
       {commands.map((command, index) => (
         <li key={`${command.text}-${index}`}>
           <code className="prog">{command.name}</code>{' '}
+          {command.kind === 'sql' && (
+            <>
+              <code className="arg sql-text">{command.text}</code>{' '}
+              {command.tables && command.tables.length > 0 && (
+                <span className="small" data-testid="sql-tables">
+                  {command.tables.length === 1 ? 'table ' : 'tables '}
+                  {command.tables.map((table, i) => (
+                    <span key={table}>
+                      {i > 0 && ', '}
+                      <code>{table}</code>
+                    </span>
+                  ))}{' '}
+                </span>
+              )}
+              {command.via.length === 0 && (
+                <span className="small" data-testid="sql-database">
+                  on database{' '}
+                  {database ? (
+                    <code>{database}</code>
+                  ) : (
+                    <span className="muted">not named (the connection's default)</span>
+                  )}
+                </span>
+              )}
+            </>
+          )}
           {command.args.map((arg, i) => (
             <code key={`${i}-${arg}`} className="arg">
               {arg}
@@ -102,9 +139,34 @@ export function SimilarList({ similar }: { similar: SimilarRequest[] | undefined
           <a href={`/requests/${encodeURIComponent(item.id)}`} onClick={onLinkClick}>
             <code>{item.command}</code>
           </a>{' '}
+          <span className="small similar-where">
+            {item.agent.name} ·{' '}
+            <span className={`env env-${item.environment ?? 'none'}`}>
+              {item.environment ?? 'no environment'}
+            </span>
+          </span>{' '}
           <span className="muted small">{formatTime(item.createdAt)}</span>
         </li>
       ))}
     </ul>
+  );
+}
+
+export function ExecutionFacts({ execution }: { execution: Execution }) {
+  return (
+    <dl className="facts">
+      <Fact
+        label="exit"
+        value={
+          execution.signal
+            ? `signal ${execution.signal}`
+            : execution.exitCode === null
+              ? null
+              : String(execution.exitCode)
+        }
+      />
+      <Fact label="took" value={`${(execution.durationMs / 1000).toFixed(1)} s`} />
+      <Fact label="reported" value={formatTime(execution.reportedAt)} />
+    </dl>
   );
 }

@@ -159,9 +159,21 @@ function appendValue(
       // The grammar leaves some literal text (newlines, for one) outside every child node, so
       // the gaps between children are read from the source.
       const source = node.text;
+      // Only whitespace next to a quote or a `$`, and newlines, fall outside the children; other
+      // strings take the plain path (positions cost calls into the parser).
+      const exact = /\n|^\$?"\s|\s"$|\s\$/.test(source);
       let cursor = 0;
       for (const child of node.children) {
         if (!child) continue;
+        if (!exact) {
+          if (child.type === '"' || child.type === '$"') continue;
+          const begin = word.value.length;
+          if (child.type === 'string_content') word.value += unescapeDouble(child.text);
+          else if (child.isNamed) appendValue(word, child, session, scope, visit, true, pattern);
+          else word.value += child.text;
+          pattern.text += quotePattern(word.value.slice(begin));
+          continue;
+        }
         const offset = child.startIndex - node.startIndex;
         if (offset > cursor && cursor > 0) {
           const gap = unescapeDouble(source.slice(cursor, offset));

@@ -386,8 +386,18 @@ export function analyzeNodeSql(
       `${lexed.executableComments} /*! … */ comment(s) that the server executes as SQL`,
     );
   }
-  const push = (name: string, stmtText: string) =>
-    commands.push({ kind: 'sql', name, args: [], text: stmtText.trim(), via: [], dialect });
+  const push = (name: string, stmtText: string, ast?: JsonObject) => {
+    const tables = ast ? tablesOf(ast) : [];
+    commands.push({
+      kind: 'sql',
+      name,
+      args: [],
+      text: stmtText.trim(),
+      via: [],
+      dialect,
+      ...(tables.length > 0 ? { tables } : {}),
+    });
+  };
 
   let whole: JsonObject[] | undefined;
   try {
@@ -406,7 +416,7 @@ export function analyzeNodeSql(
       );
     }
     for (const [i, ast] of whole.entries()) {
-      push(classify(ast, st), aligned ? lexed.pieces[i]!.text : lexed.text);
+      push(classify(ast, st), aligned ? lexed.pieces[i]!.text : lexed.text, ast);
     }
   } else {
     // Statement by statement, so one unparsable statement does not hide the others.
@@ -429,7 +439,7 @@ export function analyzeNodeSql(
         lexicalFindings(piece, st.fs);
         continue;
       }
-      for (const ast of asts) push(classify(ast, st), piece.text);
+      for (const ast of asts) push(classify(ast, st), piece.text, ast);
     }
   }
   preparedFindings(
@@ -473,4 +483,14 @@ function preparedFindings(
       st.fs.add(f.rule as SqlRuleId, `in PREPARE ${name}: ${f.detail}`);
     }
   }
+}
+
+/** The tables a statement names, anywhere in its tree, as written (`db.table` when qualified). */
+function tablesOf(ast: JsonObject): string[] {
+  const tables = new Set<string>();
+  walk(ast, true, (node) => {
+    if ('table' in node && 'db' in node && typeof node.table === 'string') tables.add(tableName(node));
+    return true;
+  });
+  return [...tables];
 }

@@ -491,7 +491,7 @@ function analyzeNested(sql: string, st: State, where: string, partial = false): 
  * A read-only statement with nothing else found gets a `sql.read` finding, an unknown
  * statement type `sql.unclassified`, so every statement is represented.
  */
-function analyzeStatement(stmt: unknown, text: string, st: State): string {
+function analyzeStatement(stmt: unknown, text: string, st: State, tables?: Set<string>): string {
   const top = unwrap(stmt);
   if (!top) {
     st.fs.add(RULE.unclassified, `${st.prefix}statement has an unexpected shape`);
@@ -503,6 +503,7 @@ function analyzeStatement(stmt: unknown, text: string, st: State): string {
 
   walk<Ctx>(stmt, { explainOnly: false, inCte: false }, (node, _key, ctx) => {
     if (typeof node.relname === 'string') {
+      tables?.add(relName(node));
       const rel = node.relname.toLowerCase();
       if (CREDENTIAL_RELATIONS.has(rel)) {
         st.fs.add(RULE.credentialRead, `${st.prefix}reads ${relName(node)}, which holds credentials`);
@@ -762,8 +763,17 @@ function analyzeChunk(
   for (const raw of stmts) {
     if (!isObject(raw)) continue;
     const stmtText = statementText(text, bytes, raw);
-    const name = analyzeStatement(raw.stmt, stmtText, st);
-    commands.push({ kind: 'sql', name, args: [], text: stmtText, via: [], dialect: 'postgresql' });
+    const tables = new Set<string>();
+    const name = analyzeStatement(raw.stmt, stmtText, st, tables);
+    commands.push({
+      kind: 'sql',
+      name,
+      args: [],
+      text: stmtText,
+      via: [],
+      dialect: 'postgresql',
+      ...(tables.size > 0 ? { tables: [...tables] } : {}),
+    });
   }
   return { ok: true };
 }

@@ -109,6 +109,36 @@ export const webAuthRoutes: Routes = async (app, { rt }) => {
     },
   );
 
+  // The page's first question. Not being signed in is an answer here, not an error: a 401
+  // would be logged to the console of every visitor before they sign in.
+  app.get(
+    '/v1/auth/session',
+    {
+      schema: {
+        tags: ['web'],
+        summary: 'The signed-in person and the CSRF token, or `{user: null}` when nobody is signed in',
+        response: {
+          200: Type.Union([WebSessionAnswer, Type.Object({ user: Type.Null() })]),
+          '4xx': errorSchema,
+        },
+      },
+    },
+    async (request) => {
+      let session: WebSession;
+      try {
+        session = await currentSession(rt, request);
+      } catch (error) {
+        if (error instanceof GatehouseError && error.status === 401) return { user: null };
+        throw error;
+      }
+      await touchWebSession(rt, session);
+      return {
+        user: { ...session.user, groups: await groupsOf(rt.database.db, session.user.id) },
+        csrfToken: session.csrfToken,
+      };
+    },
+  );
+
   app.post(
     '/v1/auth/logout',
     {
