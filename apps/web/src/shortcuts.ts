@@ -26,7 +26,7 @@ const early: { key: string; at: number }[] = [];
 const EARLY_KEY_MS = 2_000;
 /** Pause between replayed keys, so each one's state change has rendered before the next reads it. */
 const REPLAY_GAP_MS = 30;
-let replaying: ReturnType<typeof setTimeout> | undefined;
+let _replaying: ReturnType<typeof setTimeout> | undefined;
 
 function dispatch(key: string, event?: KeyboardEvent): boolean {
   let handled = false;
@@ -46,7 +46,7 @@ function loading(): boolean {
 
 /** Hands the oldest early key to a ready view, one key per render, in the order pressed. */
 function replay(): void {
-  replaying = undefined;
+  _replaying = undefined;
   for (;;) {
     const next = early[0];
     if (!next) return;
@@ -60,7 +60,7 @@ function replay(): void {
     early.shift();
   }
   early.shift();
-  if (early.length > 0) replaying = setTimeout(replay, REPLAY_GAP_MS);
+  if (early.length > 0) _replaying = setTimeout(replay, REPLAY_GAP_MS);
 }
 
 if (typeof window !== 'undefined') {
@@ -74,7 +74,7 @@ if (typeof window !== 'undefined') {
     }
     if (loading() || early.length > 0) {
       early.push({ key: event.key, at: performance.now() });
-      replaying ??= setTimeout(replay, 0);
+      _replaying ??= setTimeout(replay, 0);
     }
   });
 }
@@ -94,6 +94,6 @@ export function useShortcuts(handlers: Record<string, Handler>, { ready = true }
     };
   }, []);
   useEffect(() => {
-    if (ready && early.length > 0) replaying ??= setTimeout(replay, 0);
+    if (ready && early.length > 0) _replaying ??= setTimeout(replay, 0);
   }, [ready]);
 }

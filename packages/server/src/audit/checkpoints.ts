@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type Db, schema } from '@gatehouse/db';
 import { signCompactJws } from '@gatehouse/verdict';
-import { asc, desc, gt, sql } from 'drizzle-orm';
+import { asc, gt, sql } from 'drizzle-orm';
 import type { KeyRing } from '../keys/keyring.ts';
 import type { ChainHead } from './chain.ts';
 

@@ -1,4 +1,13 @@
-import { AddMemberBody, CreateGroupBody, GroupList, GroupMemberParams, GroupView, IdentityIdParams, MemberAdded } from '@gatehouse/contract';
+import {
+  AddMemberBody,
+  CreateGroupBody,
+  GroupList,
+  GroupMemberParams,
+  GroupView,
+  IdentityIdParams,
+  MemberAdded,
+} from '@gatehouse/contract';
+import { Type } from 'typebox';
 import { guard, principalOf } from '../auth/authenticate.ts';
 import { errorSchema } from '../http/errors.ts';
 import type { Routes } from '../http/typed.ts';
@@ -29,7 +38,8 @@ export const groupRoutes: Routes = async (app, { rt }) => {
         response: { 201: GroupView, '4xx': errorSchema },
       },
     },
-    async (request, reply) => reply.status(201).send(await createGroup(rt, principalOf(request), request.body)),
+    async (request, reply) =>
+      reply.status(201).send(await createGroup(rt, principalOf(request), request.body)),
   );
 
   app.post(
@@ -45,7 +55,9 @@ export const groupRoutes: Routes = async (app, { rt }) => {
       },
     },
     async (request, reply) =>
-      reply.status(201).send(await addMember(rt, principalOf(request), request.params.id, request.body.userId)),
+      reply
+        .status(201)
+        .send(await addMember(rt, principalOf(request), request.params.id, request.body.userId)),
   );
 
   app.delete(
@@ -56,12 +68,12 @@ export const groupRoutes: Routes = async (app, { rt }) => {
         tags: ['groups'],
         summary: 'Remove a person from a group',
         params: GroupMemberParams,
-        response: { '4xx': errorSchema },
+        response: { 204: Type.Null(), '4xx': errorSchema },
       },
     },
     async (request, reply) => {
       await removeMember(rt, principalOf(request), request.params.id, request.params.userId);
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     },
   );
 };

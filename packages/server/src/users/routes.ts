@@ -44,7 +44,8 @@ export const userRoutes: Routes = async (app, { rt }) => {
         response: { 201: UserCreated, '4xx': errorSchema },
       },
     },
-    async (request, reply) => reply.status(201).send(await createUser(rt, principalOf(request), request.body)),
+    async (request, reply) =>
+      reply.status(201).send(await createUser(rt, principalOf(request), request.body)),
   );
 
   app.get(

@@ -146,7 +146,7 @@ export const webAuthRoutes: Routes = async (app, { rt }) => {
         tags: ['web'],
         summary: 'End the session and clear the cookie',
         body: LogoutBody,
-        response: { '4xx': errorSchema },
+        response: { 204: Type.Null(), '4xx': errorSchema },
       },
     },
     async (request, reply) => {
@@ -165,7 +165,7 @@ export const webAuthRoutes: Routes = async (app, { rt }) => {
         });
       });
       clearSessionCookie(rt, reply);
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     },
   );
 
