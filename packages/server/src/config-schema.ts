@@ -1,3 +1,4 @@
+import { ROLES } from '@gatehouse/contract';
 import Type, { type Static, type TSchema } from 'typebox';
 
 // Every environment variable the server reads, once: its type (a TypeBox schema of the value
@@ -12,7 +13,6 @@ import Type, { type Static, type TSchema } from 'typebox';
 //                 secret that resolved to nothing must not quietly become a generated one
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-const ROLES = ['admin', 'approver', 'auditor'] as const;
 
 const isUrl = (value: string, accept: (url: URL) => boolean) => {
   try {

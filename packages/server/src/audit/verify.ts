@@ -1,17 +1,11 @@
+import { AUDIT_PROBLEM_KINDS, type AuditProblemKind } from '@gatehouse/contract';
 import { compactVerify, createLocalJWKSet, type JWK } from 'jose';
 import { type ChainedEvent, eventHash, GENESIS_HASH } from './chain.ts';
 import { CHECKPOINT_TYP, type CheckpointPayload, checkpointHash } from './checkpoints.ts';
 
-export const PROBLEM_KINDS = [
-  'modified',
-  'deleted',
-  'inserted',
-  'reordered',
-  'truncated',
-  'bad-checkpoint',
-  'checkpoint-missing',
-] as const;
-export type ProblemKind = (typeof PROBLEM_KINDS)[number];
+/** How an audit chain or checkpoint can be wrong: the contract's list, which reports carry. */
+export const PROBLEM_KINDS = AUDIT_PROBLEM_KINDS;
+export type ProblemKind = AuditProblemKind;
 
 export interface Problem {
   kind: ProblemKind;
