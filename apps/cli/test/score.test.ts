@@ -89,6 +89,6 @@ describe('gatehouse score', () => {
       file,
       'version: "t"\nextends: default\nrules:\n  - id: x\n    category: nope\n    weight: 1\n    explanation: x\n',
     );
-    await expect(invoke(['--policy', file, '--explain', 'ls'])).rejects.toThrow(/bad\.yaml:5: category/);
+    await expect(invoke(['--policy', file, '--explain', 'ls'])).rejects.toThrow(/bad\.yaml:5:15: category/);
   });
 });

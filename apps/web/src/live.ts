@@ -1,3 +1,4 @@
+import { backoffDelay } from '@gatehouse/contract/backoff';
 import type { RequestView } from './types.ts';
 
 export type LiveStatus = 'connecting' | 'live' | 'disconnected';
@@ -16,14 +17,8 @@ export interface LiveOptions {
   url?: string;
 }
 
-const MIN_DELAY_MS = 500;
-const MAX_DELAY_MS = 15_000;
-
-/** Exponential backoff with full jitter, so many open pages do not reconnect in lockstep. */
-export function reconnectDelay(attempt: number): number {
-  const ceiling = Math.min(MAX_DELAY_MS, MIN_DELAY_MS * 2 ** attempt);
-  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
-}
+/** Pages back off like agents do, a little gentler at the start: many open tabs, one server. */
+const RECONNECT_BACKOFF = { baseMs: 500, maxMs: 15_000 };
 
 function streamUrl(): string {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -65,7 +60,7 @@ export function connectLive(options: LiveOptions): () => void {
       socket = null;
       if (stopped) return;
       options.onStatus('disconnected');
-      timer = setTimeout(open, reconnectDelay(attempt++));
+      timer = setTimeout(open, backoffDelay(attempt++, RECONNECT_BACKOFF));
     };
     ws.onerror = () => ws.close();
   };

@@ -1,4 +1,5 @@
 export * from './audit.ts';
+export * from './backoff.ts';
 export { errorCatalogueMarkdown } from './docs.ts';
 export * from './enums.ts';
 export * from './errors.ts';
@@ -6,4 +7,5 @@ export * from './evidence.ts';
 export { isRecord } from './guards.ts';
 export * from './identity.ts';
 export * from './requests.ts';
+export * from './webhooks.ts';
 export * from './whitelist.ts';

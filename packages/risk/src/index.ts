@@ -8,6 +8,7 @@ export type { PolicyErrorCode, RiskInputErrorCode } from './errors.ts';
 export { PolicyError, RiskInputError } from './errors.ts';
 export { loadDefaultPolicy, policyVersion, readDefaultPolicyText } from './policy/default.ts';
 export { loadPolicy, resolvePolicy } from './policy/load.ts';
+export { policyJsonSchema } from './policy/schema.ts';
 export type {
   Adjustment,
   CommandMatch,

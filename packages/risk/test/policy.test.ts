@@ -133,6 +133,17 @@ describe('invalid policy files are rejected with the line and the reason', () =>
     expect(e.message).toContain('test.yaml:line 5');
   });
 
+  it('points at the column of the value at fault', () => {
+    const e = policyError(
+      'version: "1"\nthresholds: {review: 25, multi_party: 60, deny: 90}\nrules:\n  - id: a.b\n    category: spooky\n    weight: 5\n    explanation: x\n',
+    );
+    expect(e).toMatchObject({ line: 5, column: 15 });
+    expect(e.message).toContain('test.yaml:line 5, column 15:');
+    const syntax = policyError('version: "1"\nrules: [\n');
+    expect(syntax.code).toBe('ERR_POLICY_SYNTAX');
+    expect(syntax.column).toBeGreaterThanOrEqual(1);
+  });
+
   it('a weight out of range, a bad floor, a missing explanation, duplicates', () => {
     const base = 'version: "1"\nthresholds: {review: 25, multi_party: 60, deny: 90}\nrules:\n';
     expect(

@@ -1,3 +1,4 @@
+import type { BackoffOptions } from '@gatehouse/contract';
 import type { MaskingConfig } from '@gatehouse/mask';
 import {
   type CommandSubject,
@@ -8,7 +9,6 @@ import {
 } from '@gatehouse/verdict';
 import type { JSONWebKeySet } from 'jose';
 import { abortError } from './abort.ts';
-import type { BackoffOptions } from './backoff.ts';
 import { allowDecision, errorDecision, type Known, knownFrom, refusedDecision } from './decision.ts';
 import { GatehouseError, toGatehouseError } from './errors.ts';
 import { callJson, endpoint, type FetchLike, type HttpResponse } from './http.ts';

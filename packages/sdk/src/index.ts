@@ -1,3 +1,4 @@
+export { type BackoffOptions, backoffDelay } from '@gatehouse/contract';
 export type { VerdictClaims } from '@gatehouse/verdict';
 export {
   authorizeToolCall,
@@ -6,7 +7,6 @@ export {
   refusalMessage,
   type ToolRequest,
 } from './adapters/guard.ts';
-export { type BackoffOptions, backoffDelay } from './backoff.ts';
 export {
   type ExecutionReport,
   GatehouseClient,

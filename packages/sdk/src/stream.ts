@@ -1,6 +1,6 @@
+import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from '@gatehouse/contract';
 import WebSocket from 'ws';
 import { raceSignal } from './abort.ts';
-import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
 import type { SafeLogger } from './logger.ts';
 import { parseStreamMessage, type StreamVerdict } from './protocol.ts';
 

@@ -1,6 +1,5 @@
-import { MAX_WAIT_SECONDS } from '@gatehouse/contract';
+import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF, MAX_WAIT_SECONDS } from '@gatehouse/contract';
 import { abortError, sleep } from './abort.ts';
-import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
 import { GatehouseError } from './errors.ts';
 import type { HttpResponse } from './http.ts';
 import type { SafeLogger } from './logger.ts';

@@ -43,9 +43,9 @@ async function loadEngine(policyFile: string | undefined): Promise<GatehouseRisk
     return await createRiskEngine(text);
   } catch (error) {
     if (error instanceof PolicyError) {
-      throw new CliError(
-        `invalid policy ${policyFile}${error.line ? `:${error.line}` : ''}: ${error.reason}`,
-      );
+      // file:line:column, the form editors and CI annotations link to.
+      const where = [policyFile, error.line, error.column].filter((part) => part !== undefined).join(':');
+      throw new CliError(`invalid policy ${where}: ${error.reason}`);
     }
     throw error;
   }

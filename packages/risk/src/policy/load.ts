@@ -25,9 +25,10 @@ export function loadPolicy(yamlText: string, options: { source?: string } = {}):
   const doc = parseDocument(yamlText, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const syntax = doc.errors[0];
   if (syntax) {
-    const line = syntax.linePos?.[0]?.line ?? lineCounter.linePos(syntax.pos[0]).line;
+    const { line, col } = syntax.linePos?.[0] ?? lineCounter.linePos(syntax.pos[0]);
     throw new PolicyError('ERR_POLICY_SYNTAX', syntax.message.split('\n')[0] ?? 'invalid YAML', {
       line,
+      column: col,
       source,
     });
   }
@@ -42,19 +43,26 @@ export function loadPolicy(yamlText: string, options: { source?: string } = {}):
   } catch (error) {
     if (!(error instanceof ValidationIssue)) throw error;
     throw new PolicyError('ERR_POLICY_INVALID', error.reason, {
-      line: lineOf(doc, lineCounter, error.path),
+      ...positionOf(doc, lineCounter, error.path),
       source,
     });
   }
 }
 
-/** The line of the deepest node of `path` that exists in the document. */
-function lineOf(doc: ReturnType<typeof parseDocument>, counter: LineCounter, path: Path): number | undefined {
+/** Where the deepest node of `path` that exists in the document starts (1-based). */
+function positionOf(
+  doc: ReturnType<typeof parseDocument>,
+  counter: LineCounter,
+  path: Path,
+): { line?: number; column?: number } {
   for (let depth = path.length; depth >= 0; depth--) {
     const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
-    if (isNode(node) && node.range) return counter.linePos(node.range[0]).line;
+    if (isNode(node) && node.range) {
+      const { line, col } = counter.linePos(node.range[0]);
+      return { line, column: col };
+    }
   }
-  return undefined;
+  return {};
 }
 
 /**

@@ -1,4 +1,6 @@
+import type { Static } from 'typebox';
 import type { Category, Kind, Tier } from '../types.ts';
+import type { AdjustmentSchema, RuleOverrideSchema, ThresholdsSchema } from './schema.ts';
 
 /**
  * A pure-data pattern over one parsed command. Every present field must hold.
@@ -44,24 +46,16 @@ export interface PolicyRule {
   match?: CompiledMatch;
 }
 
-export interface RuleOverride {
-  weight?: number;
-  floor?: Tier;
-}
+/** Per-rule weight or floor replacements in a profile. */
+export type RuleOverride = Static<typeof RuleOverrideSchema>;
 
-/** How an environment or an agent type adjusts an assessment. */
-export interface Adjustment {
-  /** Added to the score when any reason is not read-only. */
-  scoreAdd?: number;
-  /** Minimum tier for every assessment in this profile. */
-  minimumTier?: Tier;
-  /** Minimum tier for assessments that have a reason of the category. */
-  categoryFloors?: Partial<Record<Category, Tier>>;
-  /** Per-rule weight or floor replacements. */
-  rules?: Record<string, RuleOverride>;
-  /** Whether whitelist entries apply at all in this profile (default true). */
-  allowWhitelist?: boolean;
-}
+/**
+ * How an environment or an agent type adjusts an assessment: `scoreAdd` (added to the score when
+ * any reason is not read-only), `minimumTier` (for every assessment in the profile),
+ * `categoryFloors` (minimum tier for assessments with a reason of the category), `rules`
+ * (per-rule overrides) and `allowWhitelist` (whether whitelist entries apply, default true).
+ */
+export type Adjustment = Static<typeof AdjustmentSchema>;
 
 export interface WhitelistEntry {
   id: string;
@@ -89,11 +83,7 @@ export interface WhitelistEntry {
   reason?: string;
 }
 
-export interface Thresholds {
-  review: number;
-  multi_party: number;
-  deny: number;
-}
+export type Thresholds = Static<typeof ThresholdsSchema>;
 
 /**
  * An opt-in bundle of whitelist entries shipped with a policy (e.g. `coding-workstation`):

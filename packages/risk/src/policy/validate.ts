@@ -1,36 +1,28 @@
-import { type Category, TIERS, type Tier } from '../types.ts';
+import type { TSchema } from 'typebox';
+import { Value } from 'typebox/value';
+import {
+  type MatchFile,
+  type PolicyFile,
+  PolicySchema,
+  RULE_ID,
+  type RuleFile,
+  type WhitelistEntryFile,
+  WhitelistEntrySchema,
+} from './schema.ts';
 import type {
-  Adjustment,
-  CommandMatch,
   CompiledMatch,
   PolicyDocument,
   PolicyRule,
-  RuleOverride,
   Thresholds,
   WhitelistEntry,
   WhitelistProfile,
 } from './types.ts';
 
-export const CATEGORIES: readonly Category[] = [
-  'read_only',
-  'idempotent_write',
-  'side_effect',
-  'irreversible',
-  'privilege',
-  'credential_access',
-  'exfiltration',
-  'remote_code',
-  'persistence',
-  'defense_evasion',
-  'network_config',
-  'sabotage',
-  'uncertainty',
-  'context',
-];
+export { CATEGORIES } from './schema.ts';
 
 export type Path = (string | number)[];
 
-/** A validation failure at a path of the document; the loader turns the path into a line number. */
+/** A validation failure at a path of the document; the loader turns the path into a line and column. */
 export class ValidationIssue extends Error {
   constructor(
     readonly path: Path,
@@ -40,87 +32,136 @@ export class ValidationIssue extends Error {
   }
 }
 
-const RULE_ID = /^[a-z0-9][a-z0-9_.-]*$/;
-const TOP_LEVEL = new Set([
-  'version',
-  'extends',
-  'thresholds',
-  'approvalDeadlineSeconds',
-  'environments',
-  'agentTypes',
-  'whitelist',
-  'defaultWhitelist',
-  'production',
-  'whitelistProfiles',
-  'useWhitelistProfiles',
-  'rules',
-  // Owned by output masking (@gatehouse/mask validates it); the risk engine only carries it.
-  'masking',
-]);
+// ---- schema errors as one readable issue -------------------------------------------------
 
-type Raw = Record<string, unknown>;
+type SchemaError = ReturnType<typeof Value.Errors>[number];
+type Node = Record<string, unknown> & {
+  errorMessage?: string;
+  what?: string;
+  properties?: Record<string, Node>;
+  patternProperties?: unknown;
+  pattern?: string;
+};
 
-function isObject(value: unknown): value is Raw {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+const pointer = (p: string): string[] =>
+  p
+    .replace(/^#/, '')
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+
+/** `b` starts with every segment of `a`. */
+const within = (a: string[], b: string[]) => a.length <= b.length && a.every((s, i) => s === b[i]);
+
+function nodeAt(schema: TSchema, schemaPath: string): Node {
+  let node = schema as unknown as Record<string, unknown>;
+  for (const segment of pointer(schemaPath)) node = (node?.[segment] ?? {}) as Record<string, unknown>;
+  return node as Node;
 }
 
-function object(value: unknown, path: Path, what: string): Raw {
-  if (!isObject(value)) throw new ValidationIssue(path, `${what} must be a mapping`);
-  return value;
+/** The instance path as a document path: array indexes as numbers, as YAML's `getIn` wants them. */
+function documentPath(value: unknown, segments: string[]): Path {
+  const out: Path = [];
+  let here = value;
+  for (const segment of segments) {
+    const key = Array.isArray(here) ? Number(segment) : segment;
+    out.push(key);
+    here = (here as Record<string | number, unknown> | undefined)?.[key];
+  }
+  return out;
 }
 
-function onlyKeys(value: Raw, allowed: readonly string[], path: Path, what: string): void {
-  for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) {
-      throw new ValidationIssue(
-        [...path, key],
-        `unknown key "${key}" in ${what} (allowed: ${allowed.join(', ')})`,
+/**
+ * The first problem the schema finds, as an issue at the offending node. A union (`program: make`
+ * or a list) reports its own message unless the value took one branch and failed deeper in it
+ * (an entry of a list), where the deeper problem is the one to report.
+ */
+function firstIssue(schema: TSchema, value: unknown, errors: SchemaError[], handled = 0): ValidationIssue {
+  const first = errors[0] as SchemaError;
+  const schemaSegments = pointer(first.schemaPath);
+  const at = schemaSegments.indexOf('anyOf', handled);
+  if (at >= 0) {
+    const unionPath = schemaSegments.slice(0, at);
+    const firstInstance = pointer(first.instancePath);
+    const union = errors.find(
+      (e) =>
+        e.keyword === 'anyOf' &&
+        pointer(e.schemaPath).join('/') === unionPath.join('/') &&
+        within(pointer(e.instancePath), firstInstance),
+    );
+    const unionInstance = union ? pointer(union.instancePath) : firstInstance;
+    const deeper = errors.filter((e) => {
+      const instance = pointer(e.instancePath);
+      return (
+        within(unionPath, pointer(e.schemaPath)) &&
+        within(unionInstance, instance) &&
+        instance.length > unionInstance.length
       );
-    }
+    });
+    if (deeper.length > 0) return firstIssue(schema, value, deeper, at + 2);
+    if (union) return describe(schema, value, union);
   }
+  return describe(schema, value, first);
 }
 
-function string(value: unknown, path: Path, what: string): string {
-  if (typeof value !== 'string' || value.trim() === '') {
-    throw new ValidationIssue(path, `${what} must be a non-empty string`);
+function describe(schema: TSchema, value: unknown, error: SchemaError): ValidationIssue {
+  const node = nodeAt(schema, error.schemaPath);
+  const instance = pointer(error.instancePath);
+  const path = documentPath(value, instance);
+  const what = node.what ?? 'policy';
+  if (error.keyword === 'required') {
+    const [key = ''] = (error.params as { requiredProperties: string[] }).requiredProperties;
+    const id = valueAt(value, [...instance, 'id']);
+    const expected = node.properties?.[key]?.errorMessage?.match(/^\S+ must be (.*)$/)?.[1];
+    return new ValidationIssue(
+      path,
+      `${what}${typeof id === 'string' ? ` ${id}` : ''} needs ${key}${expected ? `: ${expected}` : ''}`,
+    );
   }
-  return value;
+  if (error.keyword === 'additionalProperties') {
+    const [key = ''] = (error.params as { additionalProperties: string[] }).additionalProperties;
+    const allowed = Object.keys(node.properties ?? {}).join(', ');
+    const reason = node.patternProperties
+      ? `invalid ${what} ${key}`
+      : instance.length === 0
+        ? `unknown top-level key "${key}" (allowed: ${allowed})`
+        : `unknown key "${key}" in ${what} (allowed: ${allowed})`;
+    return new ValidationIssue([...path, key], reason);
+  }
+  if (error.keyword === 'minProperties') {
+    return new ValidationIssue(path, `${what} must constrain at least one field`);
+  }
+  const message = node.errorMessage ?? `${instance.at(-1) ?? what} ${error.message}`;
+  const got = valueAt(value, instance);
+  if (error.keyword === 'pattern' && node.pattern === RULE_ID.source && typeof got === 'string') {
+    return new ValidationIssue(path, `${message}, not "${got}"`);
+  }
+  return new ValidationIssue(path, message);
 }
 
-function stringList(value: unknown, path: Path, what: string): string[] {
-  if (typeof value === 'string') return [value];
-  if (!Array.isArray(value) || value.length === 0) {
-    throw new ValidationIssue(path, `${what} must be a string or a non-empty list of strings`);
+function valueAt(value: unknown, segments: string[]): unknown {
+  let here = value;
+  for (const segment of segments) {
+    if (typeof here !== 'object' || here === null) return undefined;
+    here = (here as Record<string, unknown>)[segment];
   }
-  return value.map((item, i) => {
-    if (typeof item !== 'string') throw new ValidationIssue([...path, i], `${what} entries must be strings`);
-    return item;
-  });
+  return here;
 }
 
-function score(value: unknown, path: Path, what: string, min = 0): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > 100) {
-    throw new ValidationIssue(path, `${what} must be a number between ${min} and 100`);
-  }
-  return value;
+/** Throws the first problem the schema finds in `value`, at `base` + its path. */
+function check<T>(schema: TSchema, value: unknown, base: Path = []): asserts value is T {
+  if (Value.Check(schema, value)) return;
+  const errors = Value.Errors(schema, value).filter((e) => e.keyword !== 'boolean');
+  if (errors.length === 0) throw new ValidationIssue(base, 'invalid value');
+  const issue = firstIssue(schema, value, errors);
+  throw new ValidationIssue([...base, ...issue.path], issue.reason);
 }
 
-function tier(value: unknown, path: Path, what: string): Tier {
-  if (typeof value !== 'string' || !TIERS.includes(value as Tier)) {
-    throw new ValidationIssue(path, `${what} must be one of ${TIERS.join(', ')}`);
-  }
-  return value as Tier;
-}
+// ---- what JSON Schema cannot say ---------------------------------------------------------
 
-function category(value: unknown, path: Path): Category {
-  if (typeof value !== 'string' || !CATEGORIES.includes(value as Category)) {
-    throw new ValidationIssue(path, `category must be one of ${CATEGORIES.join(', ')}`);
-  }
-  return value as Category;
-}
+const list = (value: string | string[]): string[] => (typeof value === 'string' ? [value] : value);
 
-function regex(value: unknown, path: Path): RegExp {
-  const source = string(value, path, 'regex');
+function compileRegex(source: string, path: Path): RegExp {
   try {
     return new RegExp(source);
   } catch (error) {
@@ -128,293 +169,141 @@ function regex(value: unknown, path: Path): RegExp {
   }
 }
 
-export function validateMatch(value: unknown, path: Path): CompiledMatch {
-  const raw = object(value, path, 'match');
-  onlyKeys(raw, ['kind', 'program', 'first', 'subcommand', 'args', 'via', 'viaOnly'], path, 'match');
+function compileMatch(raw: MatchFile, path: Path): CompiledMatch {
   const match: CompiledMatch = {};
-  if (raw.kind !== undefined) {
-    if (raw.kind !== 'shell' && raw.kind !== 'sql')
-      throw new ValidationIssue([...path, 'kind'], 'kind must be shell or sql');
-    match.kind = raw.kind;
-  }
-  if (raw.program !== undefined) match.program = stringList(raw.program, [...path, 'program'], 'program');
-  if (raw.subcommand !== undefined) {
-    match.subcommand = stringList(raw.subcommand, [...path, 'subcommand'], 'subcommand');
-  }
-  if (raw.first !== undefined) match.first = stringList(raw.first, [...path, 'first'], 'first');
-  if (raw.via !== undefined) match.via = string(raw.via, [...path, 'via'], 'via');
-  if (raw.viaOnly !== undefined) {
-    // An empty list is meaningful here: the command must run without any wrapper.
-    match.viaOnly =
-      Array.isArray(raw.viaOnly) && raw.viaOnly.length === 0
-        ? []
-        : stringList(raw.viaOnly, [...path, 'viaOnly'], 'viaOnly');
-  }
+  if (raw.kind !== undefined) match.kind = raw.kind;
+  if (raw.program !== undefined) match.program = list(raw.program);
+  if (raw.subcommand !== undefined) match.subcommand = list(raw.subcommand);
+  if (raw.first !== undefined) match.first = list(raw.first);
+  if (raw.via !== undefined) match.via = raw.via;
+  if (raw.viaOnly !== undefined) match.viaOnly = list(raw.viaOnly);
   if (raw.args !== undefined) {
-    const argsPath = [...path, 'args'];
-    const args = object(raw.args, argsPath, 'args');
-    onlyKeys(args, ['includes', 'includesAny', 'excludes', 'regex'], argsPath, 'args');
-    const out: NonNullable<CommandMatch['args']> = {};
+    const args: NonNullable<CompiledMatch['args']> = {};
     for (const key of ['includes', 'includesAny', 'excludes'] as const) {
-      if (args[key] !== undefined) out[key] = stringList(args[key], [...argsPath, key], key);
+      const values = raw.args[key];
+      if (values !== undefined) args[key] = list(values);
     }
-    if (args.regex !== undefined) {
-      match.argRegex = regex(args.regex, [...argsPath, 'regex']);
-      out.regex = args.regex as string;
+    if (raw.args.regex !== undefined) {
+      match.argRegex = compileRegex(raw.args.regex, [...path, 'args', 'regex']);
+      args.regex = raw.args.regex;
     }
-    match.args = out;
+    match.args = args;
   }
-  if (Object.keys(match).length === 0)
-    throw new ValidationIssue(path, 'match must constrain at least one field');
   return match;
 }
 
-function validateRule(value: unknown, path: Path): PolicyRule {
-  const raw = object(value, path, 'rule');
-  onlyKeys(raw, ['id', 'category', 'weight', 'floor', 'explanation', 'match'], path, 'rule');
-  const id = string(raw.id, [...path, 'id'], 'id');
-  if (!RULE_ID.test(id)) {
-    throw new ValidationIssue([...path, 'id'], `rule id "${id}" must be lowercase words separated by dots`);
-  }
+function toRule(raw: RuleFile, path: Path): PolicyRule {
   if (raw.weight === undefined && raw.floor === undefined) {
-    throw new ValidationIssue(path, `rule ${id} needs a weight or a floor`);
+    throw new ValidationIssue(path, `rule ${raw.id} needs a weight or a floor`);
   }
   const rule: PolicyRule = {
-    id,
-    category: category(raw.category, [...path, 'category']),
-    weight: raw.weight === undefined ? 0 : score(raw.weight, [...path, 'weight'], 'weight'),
-    explanation: string(raw.explanation, [...path, 'explanation'], 'explanation'),
+    id: raw.id,
+    category: raw.category,
+    weight: raw.weight ?? 0,
+    explanation: raw.explanation,
   };
-  if (raw.floor !== undefined) rule.floor = tier(raw.floor, [...path, 'floor'], 'floor');
-  if (raw.match !== undefined) rule.match = validateMatch(raw.match, [...path, 'match']);
+  if (raw.floor !== undefined) rule.floor = raw.floor;
+  if (raw.match !== undefined) rule.match = compileMatch(raw.match, [...path, 'match']);
   return rule;
 }
 
-function validateThresholds(value: unknown, path: Path): Thresholds {
-  const raw = object(value, path, 'thresholds');
-  onlyKeys(raw, ['review', 'multi_party', 'deny'], path, 'thresholds');
-  const t: Thresholds = {
-    review: score(raw.review, [...path, 'review'], 'thresholds.review', 1),
-    multi_party: score(raw.multi_party, [...path, 'multi_party'], 'thresholds.multi_party', 1),
-    deny: score(raw.deny, [...path, 'deny'], 'thresholds.deny', 1),
-  };
+function toWhitelistEntry(raw: WhitelistEntryFile, path: Path): WhitelistEntry {
+  const expires = new Date(raw.expires);
+  if (Number.isNaN(expires.getTime())) {
+    throw new ValidationIssue([...path, 'expires'], 'expires must be an ISO 8601 date or date-time');
+  }
+  if ((raw.command === undefined) === (raw.match === undefined)) {
+    throw new ValidationIssue(path, `whitelist entry ${raw.id} needs exactly one of command or match`);
+  }
+  const entry: WhitelistEntry = { id: raw.id, expires };
+  if (raw.command !== undefined) entry.command = raw.command.trim();
+  if (raw.match !== undefined) entry.match = compileMatch(raw.match, [...path, 'match']);
+  if (raw.rules !== undefined) entry.rules = list(raw.rules);
+  if (raw.kind !== undefined) entry.kind = raw.kind;
+  if (raw.environments !== undefined) entry.environments = list(raw.environments);
+  if (raw.agentTypes !== undefined) entry.agentTypes = list(raw.agentTypes);
+  if (raw.agents !== undefined) entry.agents = list(raw.agents);
+  if (raw.reason !== undefined) entry.reason = raw.reason;
+  return entry;
+}
+
+function unique<T extends { id: string }>(items: T[], path: Path, what: string): T[] {
+  const seen = new Set<string>();
+  items.forEach((item, i) => {
+    if (seen.has(item.id)) throw new ValidationIssue([...path, i, 'id'], `duplicate ${what} id ${item.id}`);
+    seen.add(item.id);
+  });
+  return items;
+}
+
+function entries(raw: WhitelistEntryFile[], path: Path): WhitelistEntry[] {
+  return unique(
+    raw.map((entry, i) => toWhitelistEntry(entry, [...path, i])),
+    path,
+    'whitelist',
+  );
+}
+
+function toThresholds(t: Thresholds): Thresholds {
   if (!(t.review < t.multi_party && t.multi_party < t.deny)) {
-    throw new ValidationIssue(path, 'thresholds must increase: review < multi_party < deny');
+    throw new ValidationIssue(['thresholds'], 'thresholds must increase: review < multi_party < deny');
   }
   return t;
 }
 
-function validateOverride(value: unknown, path: Path): RuleOverride {
-  const raw = object(value, path, 'rule override');
-  onlyKeys(raw, ['weight', 'floor'], path, 'rule override');
-  const out: RuleOverride = {};
-  if (raw.weight !== undefined) out.weight = score(raw.weight, [...path, 'weight'], 'weight');
-  if (raw.floor !== undefined) out.floor = tier(raw.floor, [...path, 'floor'], 'floor');
-  return out;
-}
-
-function validateAdjustment(value: unknown, path: Path): Adjustment {
-  const raw = object(value, path, 'profile');
-  onlyKeys(raw, ['scoreAdd', 'minimumTier', 'categoryFloors', 'rules', 'allowWhitelist'], path, 'profile');
-  const out: Adjustment = {};
-  if (raw.scoreAdd !== undefined) {
-    if (typeof raw.scoreAdd !== 'number' || raw.scoreAdd < -100 || raw.scoreAdd > 100) {
-      throw new ValidationIssue([...path, 'scoreAdd'], 'scoreAdd must be a number between -100 and 100');
-    }
-    out.scoreAdd = raw.scoreAdd;
-  }
-  if (raw.minimumTier !== undefined)
-    out.minimumTier = tier(raw.minimumTier, [...path, 'minimumTier'], 'minimumTier');
-  if (raw.allowWhitelist !== undefined) {
-    if (typeof raw.allowWhitelist !== 'boolean') {
-      throw new ValidationIssue([...path, 'allowWhitelist'], 'allowWhitelist must be true or false');
-    }
-    out.allowWhitelist = raw.allowWhitelist;
-  }
-  if (raw.categoryFloors !== undefined) {
-    const floors = object(raw.categoryFloors, [...path, 'categoryFloors'], 'categoryFloors');
-    out.categoryFloors = {};
-    for (const [key, floor] of Object.entries(floors)) {
-      const c = category(key, [...path, 'categoryFloors', key]);
-      out.categoryFloors[c] = tier(floor, [...path, 'categoryFloors', key], 'category floor');
-    }
-  }
-  if (raw.rules !== undefined) {
-    const rules = object(raw.rules, [...path, 'rules'], 'rules');
-    out.rules = {};
-    for (const [id, override] of Object.entries(rules)) {
-      out.rules[id] = validateOverride(override, [...path, 'rules', id]);
-    }
-  }
-  return out;
-}
-
-function validateProfiles(value: unknown, path: Path): Record<string, Adjustment> {
-  const raw = object(value, path, path.join('.'));
-  const out: Record<string, Adjustment> = {};
-  for (const [name, adjustment] of Object.entries(raw))
-    out[name] = validateAdjustment(adjustment, [...path, name]);
-  return out;
-}
-
-function date(value: unknown, path: Path): Date {
-  const parsed = value instanceof Date ? value : typeof value === 'string' ? new Date(value) : undefined;
-  if (!parsed || Number.isNaN(parsed.getTime())) {
-    throw new ValidationIssue(path, 'expires must be an ISO 8601 date or date-time');
-  }
-  return parsed;
-}
-
-export function validateWhitelistEntry(value: unknown, path: Path = []): WhitelistEntry {
-  const raw = object(value, path, 'whitelist entry');
-  onlyKeys(
-    raw,
-    ['id', 'command', 'match', 'rules', 'kind', 'environments', 'agentTypes', 'agents', 'expires', 'reason'],
-    path,
-    'whitelist entry',
-  );
-  const id = string(raw.id, [...path, 'id'], 'id');
-  if (raw.expires === undefined)
-    throw new ValidationIssue(path, `whitelist entry ${id} needs an expires date`);
-  const entry: WhitelistEntry = { id, expires: date(raw.expires, [...path, 'expires']) };
-  if ((raw.command === undefined) === (raw.match === undefined)) {
-    throw new ValidationIssue(path, `whitelist entry ${id} needs exactly one of command or match`);
-  }
-  if (raw.command !== undefined) entry.command = string(raw.command, [...path, 'command'], 'command').trim();
-  if (raw.match !== undefined) entry.match = validateMatch(raw.match, [...path, 'match']);
-  if (raw.rules !== undefined) {
-    entry.rules = stringList(raw.rules, [...path, 'rules'], 'rules');
-    entry.rules.forEach((rule, i) => {
-      if (!RULE_ID.test(rule)) throw new ValidationIssue([...path, 'rules', i], `"${rule}" is not a rule id`);
-    });
-  }
-  if (raw.kind !== undefined) {
-    if (raw.kind !== 'shell' && raw.kind !== 'sql')
-      throw new ValidationIssue([...path, 'kind'], 'kind must be shell or sql');
-    entry.kind = raw.kind;
-  }
-  if (raw.environments !== undefined) {
-    entry.environments = stringList(raw.environments, [...path, 'environments'], 'environments');
-  }
-  if (raw.agentTypes !== undefined)
-    entry.agentTypes = stringList(raw.agentTypes, [...path, 'agentTypes'], 'agentTypes');
-  if (raw.agents !== undefined) entry.agents = stringList(raw.agents, [...path, 'agents'], 'agents');
-  if (raw.reason !== undefined) entry.reason = string(raw.reason, [...path, 'reason'], 'reason');
-  return entry;
-}
-
 /**
- * Named, opt-in bundles of whitelist entries (`whitelistProfiles: {coding-workstation: {…}}`),
- * enabled with `useWhitelistProfiles: [coding-workstation]`. Each documents what it lets run.
+ * Validates one whitelist entry (of a policy file, or kept elsewhere and added with
+ * `withWhitelist`). `expires` may already be a `Date`.
  */
-function validateWhitelistProfiles(value: unknown, path: Path): Record<string, WhitelistProfile> {
-  const raw = object(value, path, 'whitelistProfiles');
-  const out: Record<string, WhitelistProfile> = {};
-  for (const [name, body] of Object.entries(raw)) {
-    const where = [...path, name];
-    if (!RULE_ID.test(name)) throw new ValidationIssue(where, `invalid whitelist profile name ${name}`);
-    const profile = object(body, where, 'whitelist profile');
-    onlyKeys(profile, ['description', 'blastRadius', 'whitelist'], where, 'whitelist profile');
-    if (!Array.isArray(profile.whitelist))
-      throw new ValidationIssue([...where, 'whitelist'], 'a whitelist profile needs a whitelist list');
-    const entries = profile.whitelist.map((entry, i) =>
-      validateWhitelistEntry(entry, [...where, 'whitelist', i]),
-    );
-    const seen = new Set<string>();
-    entries.forEach((entry, i) => {
-      if (seen.has(entry.id))
-        throw new ValidationIssue([...where, 'whitelist', i, 'id'], `duplicate whitelist id ${entry.id}`);
-      seen.add(entry.id);
-    });
-    out[name] = {
-      description: string(profile.description, [...where, 'description'], 'description'),
-      ...(profile.blastRadius !== undefined
-        ? { blastRadius: string(profile.blastRadius, [...where, 'blastRadius'], 'blastRadius') }
-        : {}),
-      whitelist: entries,
-    };
-  }
-  return out;
+export function validateWhitelistEntry(value: unknown, path: Path = []): WhitelistEntry {
+  const raw =
+    typeof value === 'object' && value !== null && (value as { expires?: unknown }).expires instanceof Date
+      ? { ...value, expires: (value as { expires: Date }).expires.toISOString() }
+      : value;
+  check<WhitelistEntryFile>(WhitelistEntrySchema, raw, path);
+  return toWhitelistEntry(raw, path);
 }
 
 /** Validates a parsed policy object. Throws `ValidationIssue` pointing at the offending path. */
 export function validatePolicyDocument(value: unknown): PolicyDocument {
-  const raw = object(value, [], 'policy');
-  for (const key of Object.keys(raw)) {
-    if (!TOP_LEVEL.has(key)) {
-      throw new ValidationIssue(
-        [key],
-        `unknown top-level key "${key}" (allowed: ${[...TOP_LEVEL].join(', ')})`,
-      );
-    }
-  }
-  const doc: PolicyDocument = { version: '', rules: [] };
-  if (typeof raw.version === 'number') raw.version = String(raw.version);
-  doc.version = string(raw.version, ['version'], 'version');
-  if (raw.extends !== undefined) {
-    if (raw.extends !== 'default') throw new ValidationIssue(['extends'], 'extends only supports "default"');
-    doc.extends = 'default';
-  }
-  if (raw.thresholds !== undefined) doc.thresholds = validateThresholds(raw.thresholds, ['thresholds']);
+  check<PolicyFile>(PolicySchema, value);
+  const raw = value;
+  const doc: PolicyDocument = { version: String(raw.version), rules: [] };
+  if (raw.extends !== undefined) doc.extends = raw.extends;
+  if (raw.thresholds !== undefined) doc.thresholds = toThresholds(raw.thresholds);
   else if (!doc.extends)
     throw new ValidationIssue([], 'thresholds are required unless the policy extends default');
-  if (raw.approvalDeadlineSeconds !== undefined) {
-    const s = raw.approvalDeadlineSeconds;
-    if (typeof s !== 'number' || !Number.isInteger(s) || s < 10 || s > 7 * 24 * 3600) {
-      throw new ValidationIssue(
-        ['approvalDeadlineSeconds'],
-        'approvalDeadlineSeconds must be an integer from 10 to 604800',
-      );
-    }
-    doc.approvalDeadlineSeconds = s;
-  }
+  if (raw.approvalDeadlineSeconds !== undefined) doc.approvalDeadlineSeconds = raw.approvalDeadlineSeconds;
   if (raw.masking !== undefined) doc.masking = raw.masking;
-  if (raw.environments !== undefined) doc.environments = validateProfiles(raw.environments, ['environments']);
-  if (raw.agentTypes !== undefined) doc.agentTypes = validateProfiles(raw.agentTypes, ['agentTypes']);
-  if (raw.whitelist !== undefined && raw.whitelist !== null) {
-    if (!Array.isArray(raw.whitelist)) throw new ValidationIssue(['whitelist'], 'whitelist must be a list');
-    doc.whitelist = raw.whitelist.map((entry, i) => validateWhitelistEntry(entry, ['whitelist', i]));
-    const seen = new Set<string>();
-    doc.whitelist.forEach((entry, i) => {
-      if (seen.has(entry.id))
-        throw new ValidationIssue(['whitelist', i, 'id'], `duplicate whitelist id ${entry.id}`);
-      seen.add(entry.id);
-    });
-  }
+  if (raw.environments !== undefined) doc.environments = raw.environments;
+  if (raw.agentTypes !== undefined) doc.agentTypes = raw.agentTypes;
+  if (raw.whitelist) doc.whitelist = entries(raw.whitelist, ['whitelist']);
   if (raw.defaultWhitelist !== undefined) {
     if (!doc.extends) {
       throw new ValidationIssue(['defaultWhitelist'], 'defaultWhitelist only applies with extends: default');
     }
-    doc.defaultWhitelist =
-      typeof raw.defaultWhitelist === 'boolean'
-        ? raw.defaultWhitelist
-        : Array.isArray(raw.defaultWhitelist) && raw.defaultWhitelist.length === 0
-          ? false
-          : stringList(raw.defaultWhitelist, ['defaultWhitelist'], 'defaultWhitelist');
+    const keep = raw.defaultWhitelist;
+    doc.defaultWhitelist = typeof keep === 'boolean' ? keep : list(keep).length === 0 ? false : list(keep);
   }
-  if (raw.production !== undefined) {
-    const production = object(raw.production, ['production'], 'production');
-    onlyKeys(production, ['names'], ['production'], 'production');
-    doc.production = { names: stringList(production.names, ['production', 'names'], 'production.names') };
+  if (raw.production !== undefined) doc.production = { names: list(raw.production.names) };
+  if (raw.whitelistProfiles !== undefined) {
+    const profiles: Record<string, WhitelistProfile> = {};
+    for (const [name, profile] of Object.entries(raw.whitelistProfiles)) {
+      profiles[name] = {
+        description: profile.description,
+        ...(profile.blastRadius !== undefined ? { blastRadius: profile.blastRadius } : {}),
+        whitelist: entries(profile.whitelist, ['whitelistProfiles', name, 'whitelist']),
+      };
+    }
+    doc.whitelistProfiles = profiles;
   }
-  if (raw.whitelistProfiles !== undefined)
-    doc.whitelistProfiles = validateWhitelistProfiles(raw.whitelistProfiles, ['whitelistProfiles']);
-  if (raw.useWhitelistProfiles !== undefined)
-    doc.useWhitelistProfiles = stringList(
-      raw.useWhitelistProfiles,
-      ['useWhitelistProfiles'],
-      'useWhitelistProfiles',
+  if (raw.useWhitelistProfiles !== undefined) doc.useWhitelistProfiles = list(raw.useWhitelistProfiles);
+  if (raw.rules) {
+    doc.rules = unique(
+      raw.rules.map((rule, i) => toRule(rule, ['rules', i])),
+      ['rules'],
+      'rule',
     );
-  if (raw.rules !== undefined && raw.rules !== null) {
-    if (!Array.isArray(raw.rules)) throw new ValidationIssue(['rules'], 'rules must be a list');
-    const seen = new Set<string>();
-    doc.rules = raw.rules.map((rule, i) => {
-      const validated = validateRule(rule, ['rules', i]);
-      if (seen.has(validated.id))
-        throw new ValidationIssue(['rules', i, 'id'], `duplicate rule id ${validated.id}`);
-      seen.add(validated.id);
-      return validated;
-    });
   } else if (!doc.extends) {
     throw new ValidationIssue([], 'rules are required unless the policy extends default');
   }

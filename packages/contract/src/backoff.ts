@@ -1,3 +1,7 @@
+// How every client of the API waits before trying again (the SDKs' long-poll and stream, the
+// web app's live reconnect): one formula, so a fleet that lost the same server spreads out.
+// Server-side job retries are BullMQ's own exponential backoff (platform/jobs.ts).
+
 export interface BackoffOptions {
   baseMs: number;
   maxMs: number;
