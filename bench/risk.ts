@@ -6,6 +6,15 @@ import { type BenchResult, printTable } from './types.ts';
 
 const CORPUS = new URL('../packages/risk/test/corpus/', import.meta.url);
 
+/** What the bench measures: shell commands, and SQL of the two dialects with their own parsers. */
+export const RISK_KINDS = ['shell', 'postgresql', 'mysql'] as const;
+export type RiskKind = (typeof RISK_KINDS)[number];
+
+/** The bench's inputs for one kind (also what `bench/risk-profile.ts` profiles). */
+export function loadCorpus(kind: RiskKind): AssessInput[] {
+  return kind === 'shell' ? load('shell') : load('sql', kind);
+}
+
 /** Commands for one kind: the labelled corpus when present, else a small built-in sample. */
 function load(kind: 'shell' | 'sql', dialect?: string): AssessInput[] {
   const file = fileURLToPath(new URL(`${kind}.jsonl`, CORPUS));
@@ -67,9 +76,9 @@ function measure(
 export async function benchRisk(): Promise<BenchResult[]> {
   const engine = await createRiskEngine();
   const assess = (input: AssessInput) => engine.assess(input);
-  const results = [measure('risk: assess shell', assess, load('shell'))];
-  results.push(measure('risk: assess sql (postgresql)', assess, load('sql', 'postgresql')));
-  const mysql = load('sql', 'mysql');
+  const results = [measure('risk: assess shell', assess, loadCorpus('shell'))];
+  results.push(measure('risk: assess sql (postgresql)', assess, loadCorpus('postgresql')));
+  const mysql = loadCorpus('mysql');
   if (mysql.length > 0 && mysql[0]?.dialect === 'mysql')
     results.push(measure('risk: assess sql (mysql)', assess, mysql));
   return results;

@@ -14,7 +14,7 @@ export function percentile(sorted: readonly number[], p: number): number {
 export function printTable(results: readonly BenchResult[]): void {
   const rows = results.map((r) => [
     r.name,
-    r.opsPerSec.toFixed(0),
+    Number.isFinite(r.opsPerSec) ? r.opsPerSec.toFixed(0) : '-',
     r.p50Ms.toFixed(3),
     r.p99Ms.toFixed(3),
     r.notes ?? '',

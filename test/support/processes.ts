@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -13,10 +16,24 @@ export interface Spawned {
 }
 
 /** Starts a TypeScript entry point of this repository as its own Node process. */
-export function spawnNode(entry: string, args: string[], env: Record<string, string>): Spawned {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+export function spawnNode(
+  entry: string,
+  args: string[],
+  env: Record<string, string>,
+  options: { nodeArgs?: string[] } = {},
+): Spawned {
+  // A data dir of its own unless the test shares one on purpose: never the repository's
+  // ./.gatehouse, where one test's admin token or audit witness would meet another's database.
+  const ownDataDir =
+    env.GATEHOUSE_DATA_DIR === undefined ? mkdtempSync(join(tmpdir(), 'gh-proc-')) : undefined;
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', entry, ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'warn', ...env },
+    env: {
+      ...process.env,
+      GATEHOUSE_LOG_LEVEL: 'warn',
+      ...(ownDataDir ? { GATEHOUSE_DATA_DIR: ownDataDir } : {}),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -27,7 +44,12 @@ export function spawnNode(entry: string, args: string[], env: Record<string, str
   };
   child.stdout!.on('data', append);
   child.stderr!.on('data', append);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      if (ownDataDir) rmSync(ownDataDir, { recursive: true, force: true });
+      resolve(code);
+    }),
+  );
   return {
     child,
     output: () => output,

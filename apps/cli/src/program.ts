@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { CommandIO } from './io.ts';
 
 // Every command, subcommand and option of `gatehouse`, parsed by commander, which also writes
@@ -67,14 +67,27 @@ function buildProgram(io: CommandIO, exec: (action: Action) => Promise<void>): C
   };
 
   command(program, 'start', 'run Gatehouse: API and jobs in one process')
+    .addOption(
+      new Option('--workers <n>', 'API processes behind the one port (needs DATABASE_URL)').argParser(
+        (value) => {
+          const n = Number(value);
+          if (!Number.isInteger(n) || n < 1 || n > 64)
+            throw new InvalidArgumentError('a whole number from 1 to 64');
+          return n;
+        },
+      ),
+    )
     .addHelpText(
       'after',
       `
 With no configuration it is the embedded mode (PGlite in ./.gatehouse, in-process jobs);
-DATABASE_URL and REDIS_URL move storage and jobs out independently. \`gatehouse config\` shows
-every variable it reads and its effective value.`,
+DATABASE_URL and REDIS_URL move storage and jobs out independently. With DATABASE_URL the API
+runs in GATEHOUSE_WORKERS processes (default: one per core). \`gatehouse config\` shows every
+variable it reads and its effective value.`,
     )
-    .action(() => exec(async () => (await import('./commands/start.ts')).start(io)));
+    .action((options: { workers?: number }) =>
+      exec(async () => (await import('./commands/start.ts')).start(io, options)),
+    );
 
   command(program, 'config', 'print the effective configuration and where each value came from')
     .option('--json', 'one JSON array of {variable, value, source}')
@@ -185,13 +198,30 @@ exports with its own trusted keys.`,
   withTarget(command(audit, 'verify', 'verify every audit chain and signed checkpoint'), 'admin or auditor')
     .option('--file <export.jsonl>', 'verify an export offline instead of the database')
     .option('--keys <jwks.json>', 'the audit keys to trust (e.g. saved from GET /v1/audit/keys)')
+    .option(
+      '--witness <file>',
+      'also compare with this witness file (a copy, a webhook receiver’s file); repeatable',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option(
+      '--expect-head <checkpoint:hash>',
+      'a head recorded earlier ("head:" of an earlier run): fail if the database lost it',
+    )
+    .option('--since', 'read only what changed since the newest verification report that passed')
     .addHelpText(
       'after',
       `
 Reports, with its position, any modified, deleted, inserted or reordered event and any
 truncation after a checkpoint. Exit code 0 only when everything verifies, 1 when it does not.
 For an export, --keys pins the keys to trust instead of the file's own; for the database,
-instead of those sealed under the master key.${TARGET_HELP}`,
+instead of those sealed under the master key.
+
+The database is compared with the witness outside it (GATEHOUSE_AUDIT_WITNESS_FILE, by
+default <data dir>/audit-witness.jsonl, used whenever it is there and required when named)
+and with each --witness: a database behind one (fewer checkpoints, a shorter or missing lane)
+fails, with what is missing and since when. A witness that is named but cannot be read, or
+does not verify, fails too. An OK run prints "head: CHECKPOINT:HASH": kept elsewhere, it is
+the --expect-head of a later run.${TARGET_HELP}`,
     )
     .action((options) => exec(async () => (await import('./commands/audit.ts')).verify(options, io)));
   withTarget(

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,7 +38,8 @@ describe('audit and incident commands through the API', () => {
     const result = await cli(['audit', 'verify']);
     expect(result.stderr).toContain(`asking the Gatehouse API at ${gh.url}`);
     expect(result.stdout).toMatch(
-      /^\d+ events in \d+ chains, 1 checkpoints; \d+ events vouched for by a signed checkpoint\nOK: every chain links and every checkpoint verifies\n$/,
+      // The server's witness file vouches for the checkpoint too; the head is what --expect-head takes.
+      /^\d+ events in \d+ chains, 1 checkpoints; \d+ events vouched for by a signed checkpoint\nwitness \S+: 1 entries, newest checkpoint 1, last at \S+\nOK: every chain links and every checkpoint verifies\nhead: 1:[0-9a-f]{64}\n$/,
     );
     expect(result.code).toBe(0);
     expect(existsSync(join(dir, 'no-data-here'))).toBe(false);
@@ -110,6 +111,8 @@ describe('audit and incident commands through the API', () => {
       expect(result.stderr).toContain(`no Gatehouse database in ${nowhere}`);
     }
     expect(existsSync(join(nowhere, 'pgdata'))).toBe(false);
+    // Nor an empty bundle directory where it was run.
+    expect(readdirSync(process.cwd()).filter((name) => name.startsWith(`incident-${agent.id}`))).toEqual([]);
   });
 
   it('explains refusals, an unreachable server and what the API cannot do', async () => {

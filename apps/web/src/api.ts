@@ -67,6 +67,8 @@ export const api = {
   get: <T>(path: string) => apiFetch<T>('GET', path),
   post: <T>(path: string, body: unknown = {}) => apiFetch<T>('POST', path, body),
   delete: <T>(path: string) => apiFetch<T>('DELETE', path),
+  patch: <T>(path: string, body: unknown) => apiFetch<T>('PATCH', path, body),
+  put: <T>(path: string, body: unknown) => apiFetch<T>('PUT', path, body),
 };
 
 export interface SessionInfo {

@@ -1,12 +1,15 @@
 import { useEffect, useState } from 'react';
 
+export type AdminTab = 'users' | 'groups' | 'agents' | 'tokens' | 'notifications';
+
 /** History-based routing: real paths (the server answers index.html for every page path). */
 export type Route =
   | { name: 'queue' }
   | { name: 'request'; id: string; decide?: 'approve' | 'reject' }
   | { name: 'history' }
   | { name: 'whitelist' }
-  | { name: 'admin'; tab: 'users' | 'groups' | 'agents' | 'tokens' }
+  | { name: 'console' }
+  | { name: 'admin'; tab: AdminTab }
   | { name: 'login' }
   | { name: 'not-found' };
 
@@ -15,6 +18,7 @@ export function parseRoute(path: string, search: string): Route {
   if (path === '/login') return { name: 'login' };
   if (path === '/history') return { name: 'history' };
   if (path === '/whitelist') return { name: 'whitelist' };
+  if (path === '/console') return { name: 'console' };
   const request = /^\/requests\/([^/]+)$/.exec(path);
   if (request?.[1]) {
     const decide = new URLSearchParams(search).get('decide');
@@ -24,8 +28,8 @@ export function parseRoute(path: string, search: string): Route {
       ...(decide === 'approve' || decide === 'reject' ? { decide } : {}),
     };
   }
-  const admin = /^\/admin(?:\/(users|groups|agents|tokens))?$/.exec(path);
-  if (admin) return { name: 'admin', tab: (admin[1] as 'users' | 'groups' | 'agents' | 'tokens') ?? 'users' };
+  const admin = /^\/admin(?:\/(users|groups|agents|tokens|notifications))?$/.exec(path);
+  if (admin) return { name: 'admin', tab: (admin[1] as AdminTab) ?? 'users' };
   return { name: 'not-found' };
 }
 

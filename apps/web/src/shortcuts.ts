@@ -9,6 +9,10 @@ interface Registration {
 }
 
 /** Keys typed into a field belong to the field, not to the page. */
+function activatesItself(target: EventTarget | null): boolean {
+  return target instanceof HTMLElement && ['A', 'BUTTON', 'SUMMARY'].includes(target.tagName);
+}
+
 function typingInto(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
   return target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName);
@@ -67,6 +71,8 @@ if (typeof window !== 'undefined') {
   window.addEventListener('keydown', (event) => {
     if (event.ctrlKey || event.altKey || event.metaKey || event.isComposing) return;
     if (event.key !== 'Escape' && typingInto(event.target)) return;
+    // Enter and Space on a focused link or button are that control's own (keyboard navigation).
+    if ((event.key === 'Enter' || event.key === ' ') && activatesItself(event.target)) return;
     // Behind an early key, a later one waits its turn.
     if (early.length === 0 && dispatch(event.key, event)) {
       event.preventDefault();

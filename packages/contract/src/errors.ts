@@ -12,13 +12,27 @@ export const ERRORS = {
   MALFORMED_JSON: { status: 400, summary: 'The body is not valid JSON, or is empty.' },
   BAD_CONTENT_LENGTH: { status: 400, summary: 'The Content-Length header does not match the body.' },
   BAD_REQUEST: { status: 400, summary: 'The request is malformed in a way no other code names.' },
+  INVALID_TEXT: {
+    status: 400,
+    summary:
+      'A string in the body, query, path or a header holds a NUL character or invalid Unicode (an unpaired surrogate); the message names the field.',
+  },
   BAD_CURSOR: { status: 400, summary: 'The pagination cursor was not issued by this server.' },
+  INSIGHTS_RANGE_INVALID: {
+    status: 400,
+    summary: 'The insights range is empty, reversed, or holds more buckets than one answer carries.',
+  },
   COMMENT_REQUIRED: { status: 400, summary: 'Rejections and multi-party approvals need a comment.' },
   WHITELIST_INVALID: { status: 400, summary: 'The whitelist entry is incomplete or out of bounds.' },
   WHITELIST_NEEDS_APPROVE: { status: 400, summary: 'Only an approval can add a whitelist entry.' },
   UNKNOWN_GROUP: { status: 400, summary: 'The named approver group does not exist.' },
   UNKNOWN_USER: { status: 400, summary: 'The named user does not exist.' },
   UNKNOWN_OWNER: { status: 400, summary: 'The owner named for an agent is not a user.' },
+  WEBHOOK_URL_REFUSED: {
+    status: 400,
+    summary:
+      'The webhook URL is not an http(s) URL Gatehouse may call (a private address needs the admin allow flag).',
+  },
   // 401: who is calling is not established.
   MISSING_TOKEN: { status: 401, summary: 'No bearer token (or session cookie) was sent.' },
   INVALID_TOKEN: { status: 401, summary: 'The token is not valid, or was revoked.' },
@@ -31,6 +45,10 @@ export const ERRORS = {
   SESSION_REVOKED: { status: 401, summary: 'The session or its agent has been revoked.' },
   INVALID_CREDENTIALS: { status: 401, summary: 'The email or password is wrong.' },
   NOT_SIGNED_IN: { status: 401, summary: 'There is no signed-in web session.' },
+  SLACK_SIGNATURE_INVALID: {
+    status: 401,
+    summary: 'A Slack interaction without a valid, current Slack signature; nothing was done.',
+  },
   // 403: established, but not allowed.
   FORBIDDEN: { status: 403, summary: 'The caller lacks the role this call needs.' },
   NOT_A_PERSON: {
@@ -58,7 +76,15 @@ export const ERRORS = {
   TOKEN_NOT_FOUND: { status: 404, summary: 'No such personal token.' },
   RECORDING_NOT_FOUND: { status: 404, summary: 'The request has no recording, or it was purged.' },
   WHITELIST_NOT_FOUND: { status: 404, summary: 'No such whitelist entry.' },
+  ALARM_NOT_FOUND: { status: 404, summary: 'No such drift alarm.' },
   OIDC_NOT_CONFIGURED: { status: 404, summary: 'OpenID Connect sign-in is not configured.' },
+  WEBHOOK_NOT_FOUND: { status: 404, summary: 'No such webhook endpoint.' },
+  DELIVERY_NOT_FOUND: { status: 404, summary: 'No such delivery of this webhook endpoint.' },
+  SLACK_NOT_CONFIGURED: {
+    status: 404,
+    summary: 'Slack is not configured (GATEHOUSE_SLACK_BOT_TOKEN and GATEHOUSE_SLACK_SIGNING_SECRET).',
+  },
+  SLACK_LINK_NOT_FOUND: { status: 404, summary: 'No link for this Slack user.' },
   // 409: the state does not allow it (any more).
   REQUEST_FINAL: { status: 409, summary: 'The request is no longer pending.' },
   REQUEST_EXPIRED: { status: 409, summary: 'The deadline for deciding the request has passed.' },
@@ -76,6 +102,7 @@ export const ERRORS = {
   GROUP_EXISTS: { status: 409, summary: 'A group with this name exists.' },
   ALREADY_MEMBER: { status: 409, summary: 'The user is already a member of the group.' },
   ALREADY_REVOKED: { status: 409, summary: 'The whitelist entry was already revoked.' },
+  ALARM_ACKNOWLEDGED: { status: 409, summary: 'The drift alarm was already acknowledged.' },
   // 413, 415, 429: limits.
   BODY_TOO_LARGE: { status: 413, summary: 'The body is larger than GATEHOUSE_BODY_LIMIT.' },
   COMMAND_TOO_LARGE: { status: 413, summary: 'The command is larger than the risk engine accepts.' },
@@ -89,13 +116,33 @@ export const ERRORS = {
   MASTER_KEY_MISMATCH: { status: 500, summary: 'The signing keys cannot be opened with this master key.' },
   NOT_READY: { status: 503, summary: 'The database or job queue does not answer.' },
   DATABASE_BUSY: { status: 503, summary: 'The database did not answer in time; nothing was written. Retry.' },
+  DATABASE_STORAGE: {
+    status: 503,
+    summary:
+      'The database cannot store data (disk full, out of memory, an I/O error); nothing was written. An operator must make room; retry later.',
+  },
+  DATABASE_UNAVAILABLE: {
+    status: 503,
+    summary:
+      'The database cannot be reached; the call did not complete (see Retry-After). A retry is safe: nothing half-done is left behind.',
+  },
+  JOBS_UNAVAILABLE: {
+    status: 503,
+    summary:
+      'The job queue (Redis) does not answer, so a request that needs people cannot be queued for them; nothing is left pending. Retry.',
+  },
   NO_SIGNING_KEY: { status: 503, summary: 'No active signing key.' },
+  AUDIT_WITNESS_FAILED: {
+    status: 503,
+    summary: 'The checkpoint was stored, but the audit witness could not record it; retry.',
+  },
   REVOCATION_STATE_STALE: {
     status: 503,
     summary: 'Cannot confirm the session is not revoked; retry shortly.',
   },
   AUTH_UNAVAILABLE: { status: 503, summary: 'Sign-in state cannot be read now; retry shortly.' },
   OIDC_UNAVAILABLE: { status: 503, summary: 'The OpenID Connect provider does not answer.' },
+  SLACK_UNAVAILABLE: { status: 503, summary: 'The Slack Web API refused or did not answer the call.' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

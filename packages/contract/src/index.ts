@@ -6,6 +6,7 @@ export * from './errors.ts';
 export * from './evidence.ts';
 export { isRecord } from './guards.ts';
 export * from './identity.ts';
+export * from './insights.ts';
 export * from './requests.ts';
 export * from './webhooks.ts';
 export * from './whitelist.ts';

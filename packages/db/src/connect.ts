@@ -9,7 +9,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import { lockDataDir } from './data-dir-lock.ts';
 import { EmbeddedGate, type GateOptions, type Holder } from './embedded-gate.ts';
-import { DatabaseError } from './errors.ts';
+import { DatabaseError, isConnectionFailure } from './errors.ts';
 import { TransactionScope } from './reentrancy.ts';
 import * as schema from './schema.ts';
 
@@ -39,10 +39,23 @@ export interface OpenDatabaseOptions {
   existing?: boolean;
   /** The embedded database's connection queue: limits, and where a stuck call is reported. */
   gate?: Partial<GateOptions>;
+  /**
+   * PostgreSQL only: the longest one query may wait for its answer (default QUERY_TIMEOUT_MS).
+   * A database that stops answering without closing the connection (a network partition)
+   * then fails the call instead of holding it, and its connection, forever.
+   */
+  queryTimeoutMs?: number;
+  /**
+   * PostgreSQL only: every connection works as this role (`SET ROLE` at connection start, so
+   * no query ever runs before it). A connection that cannot take it is refused, never opened
+   * as the login user. The login must be the role or a member of it.
+   */
+  role?: string;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
-  if (options.url) return openPostgres(options.url, options.poolSize ?? 20);
+  if (options.url)
+    return openPostgres(options.url, options.poolSize ?? 20, options.role, options.queryTimeoutMs);
   if (options.existing && !existsSync(join(options.dataDir, 'pgdata'))) {
     throw new DatabaseError(
       'ERR_DB_NOT_FOUND',
@@ -52,14 +65,46 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   return openPglite(options.dataDir, options.gate);
 }
 
-async function openPostgres(url: string, poolSize: number): Promise<DatabaseHandle> {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5_000 });
+/** What a role name may be here: it travels in the connection's startup options, unquoted. */
+const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * How long a query may go unanswered before it fails as ERR_DB_UNREACHABLE. Far above any
+ * query Gatehouse makes (they are indexed, and bulk reads are paged), far below TCP's own
+ * give-up time of many minutes.
+ */
+export const QUERY_TIMEOUT_MS = 30_000;
+
+async function openPostgres(
+  url: string,
+  poolSize: number,
+  role?: string,
+  queryTimeoutMs = QUERY_TIMEOUT_MS,
+): Promise<DatabaseHandle> {
+  if (role !== undefined && !ROLE_NAME.test(role))
+    throw new DatabaseError('ERR_DB_ROLE', `"${role}" is not a role name Gatehouse accepts (a-z, 0-9, _)`);
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: 5_000,
+    query_timeout: queryTimeoutMs,
+    keepAlive: true,
+    ...(role ? { options: `-c role=${role}` } : {}),
+  });
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
   try {
     await pool.query('select 1');
   } catch (error) {
     await pool.end().catch(() => {});
+    const state = (error as { code?: string }).code;
+    if (role && (state === '42704' || state === '42501')) {
+      throw new DatabaseError(
+        'ERR_DB_ROLE',
+        `the database user of ${redact(url)} cannot work as role ${role}: ${messageOf(error)}`,
+        { cause: error },
+      );
+    }
     throw new DatabaseError(
       'ERR_DB_UNREACHABLE',
       `cannot reach PostgreSQL at ${redact(url)}: ${messageOf(error)}`,
@@ -100,8 +145,45 @@ class GuardedPool {
     return (this.pool.query as (...a: unknown[]) => unknown)(...args);
   }
 
-  connect() {
-    return this.pool.connect();
+  /** A client for a transaction (drizzle's only other use of the pool): see GuardedClient. */
+  async connect() {
+    return new GuardedClient(await this.pool.connect());
+  }
+}
+
+/**
+ * A pooled client whose connection, once it fails, goes back to the pool at once as broken.
+ * drizzle releases a transaction's client only if `begin` succeeded, and then without the
+ * error: a `begin` that meets a dead connection would keep its pool slot forever, and a
+ * database outage would end with a pool that has no connections left to give.
+ */
+class GuardedClient {
+  #released = false;
+  /**
+   * pg-pool listens for errors on idle clients only; a checked-out client whose connection
+   * breaks between queries emits an `error` nobody handles, which would end the process.
+   */
+  readonly #onError = (error: Error) => this.release(error);
+
+  constructor(readonly client: pg.PoolClient) {
+    client.on('error', this.#onError);
+  }
+
+  query(...args: unknown[]) {
+    const result = (this.client.query as (...a: unknown[]) => unknown)(...args);
+    if (!(result instanceof Promise)) return result;
+    return result.catch((error: unknown) => {
+      if (isConnectionFailure(error)) this.release(error as Error);
+      throw error;
+    });
+  }
+
+  /** Idempotent: the first release (with the connection's error, if it failed) is the one. */
+  release(error?: Error | boolean) {
+    if (this.#released) return;
+    this.#released = true;
+    this.client.off('error', this.#onError);
+    this.client.release(error);
   }
 }
 

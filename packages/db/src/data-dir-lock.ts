@@ -8,13 +8,16 @@ import { DatabaseError } from './errors.ts';
  * left by a process that no longer exists is taken over.
  */
 export function lockDataDir(dataDir: string): () => void {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const path = join(dataDir, 'gatehouse.lock');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
       const fd = openSync(path, 'wx', 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
+      try {
+        writeSync(fd, String(process.pid));
+      } finally {
+        closeSync(fd);
+      }
       let released = false;
       const release = () => {
         if (released) return;
@@ -29,7 +32,16 @@ export function lockDataDir(dataDir: string): () => void {
       process.on('exit', release);
       return release;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code && code in CANNOT_WRITE) {
+        throw new DatabaseError(
+          'ERR_DATA_DIR_UNWRITABLE',
+          `data directory ${dataDir} cannot be written: ${CANNOT_WRITE[code]}; ` +
+            'set GATEHOUSE_DATA_DIR to a writable directory (or DATABASE_URL to use PostgreSQL)',
+          { cause: error },
+        );
+      }
+      if (code !== 'EEXIST') throw error;
       const holder = Number.parseInt(readFileSync(path, 'utf8'), 10);
       if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) {
         throw new DatabaseError(
@@ -44,6 +56,16 @@ export function lockDataDir(dataDir: string): () => void {
   }
   throw new DatabaseError('ERR_DATA_DIR_LOCKED', `could not lock data directory ${dataDir}`);
 }
+
+/** Why a directory cannot be written, by the error the file system gave. */
+const CANNOT_WRITE: Record<string, string> = {
+  EROFS: 'it is on a read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'the disk quota is used up',
+  ENOENT: 'a parent directory cannot be created',
+};
 
 function isAlive(pid: number): boolean {
   try {

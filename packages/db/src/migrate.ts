@@ -46,7 +46,13 @@ export async function migrate(
   try {
     return await db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`);
-      await tx.execute(sql`
+      // Only when missing: the application role (which may not create tables) checks the
+      // record of an up-to-date database without touching the schema.
+      const present = await tx.execute(
+        sql`select to_regclass('gatehouse_migrations') is not null as present`,
+      );
+      if (!(present.rows[0] as { present: boolean } | undefined)?.present)
+        await tx.execute(sql`
         create table if not exists gatehouse_migrations (
           idx integer primary key,
           tag text not null,
@@ -55,8 +61,10 @@ export async function migrate(
         )`);
       const result = await tx.execute(sql`select idx, tag, hash from gatehouse_migrations order by idx`);
       const done = result.rows as { idx: number; tag: string; hash: string }[];
+      // By idx, not by position: a journal may have a gap while migrations written in parallel
+      // land (0007 before 0006), and the one that lands later must still be applied.
       for (const row of done) {
-        const known = migrations[row.idx];
+        const known = migrations.find((m) => m.idx === row.idx);
         if (!known) {
           const latest = migrations.at(-1)?.tag ?? 'none';
           throw new DatabaseError(
@@ -73,23 +81,39 @@ export async function migrate(
           );
         }
       }
-      const pending = migrations.slice(done.length);
+      const applied = new Set(done.map((row) => row.idx));
+      const pending = migrations.filter((m) => !applied.has(m.idx));
       for (const migration of pending) {
         for (const statement of migration.statements) await tx.execute(sql.raw(statement));
         await tx.execute(
           sql`insert into gatehouse_migrations (idx, tag, hash) values (${migration.idx}, ${migration.tag}, ${migration.hash})`,
         );
       }
+      // The owner and application roles (0006) cover every table, including those just added.
+      if (pending.length > 0) await applyRoles(tx as unknown as Db);
       return { applied: pending.map((m) => m.tag) };
     });
   } catch (error) {
     if (error instanceof DatabaseError) throw error;
+    const refused = (error as { cause?: { code?: string } }).cause?.code === '42501';
     throw new DatabaseError(
       'ERR_DB_MIGRATION_FAILED',
-      `database migration failed: ${(error as Error).message}`,
+      `database migration failed: ${(error as Error).message}` +
+        (refused
+          ? '; this database user may not change the schema: migrate as the owner (GATEHOUSE_MIGRATION_DATABASE_URL, see docs/operations.md)'
+          : ''),
       {
         cause: error,
       },
     );
   }
+}
+
+/** Grants of the owner and application roles (migration 0006); nothing before 0006 or on PGlite. */
+async function applyRoles(tx: Db): Promise<void> {
+  const found = await tx.execute(
+    sql`select to_regprocedure('gatehouse_apply_roles()') is not null as present`,
+  );
+  if ((found.rows[0] as { present: boolean } | undefined)?.present)
+    await tx.execute(sql`select gatehouse_apply_roles()`);
 }

@@ -1,5 +1,7 @@
 import type {
   DecisionKind,
+  DeliveryAttempt,
+  DeliveryStatus,
   Reason,
   RequestKind,
   RequestStatus,
@@ -12,6 +14,7 @@ import {
   bigserial,
   boolean,
   check,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -309,6 +312,22 @@ export const auditCheckpoints = pgTable('audit_checkpoints', {
 });
 
 /**
+ * The audit writer lanes (chains) and who holds each: a process leases lanes for a while and
+ * renews the lease; a lane whose lease ran out (its process stopped, or was killed) is reused
+ * by the next process that needs one, so the number of chains follows the number of live
+ * writers, not the number of restarts. The unique (chain, seq) index of `audit_events` keeps a
+ * chain from forking even if two processes ever append to one lane.
+ */
+export const auditLanes = pgTable('audit_lanes', {
+  chain: text('chain').primaryKey(),
+  /** The writer (one per process) that holds the lease; null when released. */
+  owner: text('owner'),
+  leaseUntil: timestamp('lease_until', { withTimezone: true, mode: 'date', precision: 3 }).notNull(),
+  createdAt: createdAt(),
+  claimedAt: at('claimed_at'),
+});
+
+/**
  * What an allowed command printed, as timestamped chunks (masked before storage), linked
  * to its request. Retention is configurable; the audit chain keeps a hash of each one.
  */
@@ -322,6 +341,248 @@ export const recordings = pgTable('recordings', {
   masked: jsonb('masked').$type<Record<string, number>>().notNull(),
   createdAt: createdAt(),
 });
+
+/**
+ * Outbound webhook endpoints an admin registered. The signing secret is sealed under the
+ * master key (like the signing keys) and never returned after creation; during a rotation's
+ * overlap the previous secret signs too. Deleting an endpoint keeps the row (and its delivery
+ * log) and stops its deliveries.
+ */
+export const webhookEndpoints = pgTable('webhook_endpoints', {
+  id: text('id').primaryKey(),
+  url: text('url').notNull(),
+  description: text('description').notNull().default(''),
+  /** Event types it subscribes to (the contract's catalogue). */
+  events: text('events').array().notNull(),
+  /** The admin allowed private, loopback and link-local destinations (refused otherwise: SSRF). */
+  allowPrivateNetwork: boolean('allow_private_network').notNull().default(false),
+  enabled: boolean('enabled').notNull().default(true),
+  /** Since when it is enabled: events before that are not sent to it when a lost one is found again. */
+  enabledAt: at('enabled_at').notNull().defaultNow(),
+  secretEnc: text('secret_enc').notNull(),
+  previousSecretEnc: text('previous_secret_enc'),
+  previousSecretExpiresAt: at('previous_secret_expires_at'),
+  secretRotatedAt: at('secret_rotated_at'),
+  createdBy: text('created_by').notNull(),
+  createdAt: createdAt(),
+  deletedAt: at('deleted_at'),
+});
+
+/**
+ * One event to deliver (a Standard Webhooks message): its id is the `webhook-id` every attempt
+ * carries, its body (`{type, timestamp, data}`) serialized once when it was emitted, so every
+ * attempt and replay signs and sends the same bytes. `dedupeKey` makes emitting idempotent:
+ * replicas and retried jobs that emit the same occurrence create one event.
+ */
+export const webhookEvents = pgTable('webhook_events', {
+  id: text('id').primaryKey(),
+  type: text('type').notNull(),
+  dedupeKey: text('dedupe_key').notNull().unique(),
+  body: text('body').notNull(),
+  createdAt: createdAt(),
+});
+
+/** An event on its way to one endpoint: the delivery log (status, attempts, latency) admins read and replay. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    endpointId: text('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id),
+    eventId: text('event_id')
+      .notNull()
+      .references(() => webhookEvents.id),
+    status: text('status').$type<DeliveryStatus>().notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    /** Attempts allowed before it fails for good; a replay raises it. */
+    attemptLimit: integer('attempt_limit').notNull(),
+    nextAttemptAt: at('next_attempt_at'),
+    /** A worker holds it until then; past it, a crashed attempt is taken up again. */
+    lockedUntil: at('locked_until'),
+    lastStatusCode: integer('last_status_code'),
+    lastLatencyMs: integer('last_latency_ms'),
+    lastError: text('last_error'),
+    history: jsonb('history').$type<DeliveryAttempt[]>().notNull().default([]),
+    deliveredAt: at('delivered_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('webhook_deliveries_endpoint_event_idx').on(t.endpointId, t.eventId),
+    index('webhook_deliveries_endpoint_created_idx').on(t.endpointId, t.createdAt),
+    index('webhook_deliveries_open_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`${t.status} in ('pending', 'sending', 'retrying')`),
+  ],
+);
+
+/**
+ * The Slack messages of a request, one per channel it was posted to, so every one of them is
+ * updated when the request is decided anywhere. `ts` is null while the post is under way;
+ * `rendered` is what the message shows (status and decision count), to find stale ones.
+ */
+export const slackMessages = pgTable(
+  'slack_messages',
+  {
+    requestId: text('request_id')
+      .notNull()
+      .references(() => requests.id),
+    channel: text('channel').notNull(),
+    ts: text('ts'),
+    rendered: text('rendered'),
+    createdAt: createdAt(),
+    updatedAt: at('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.requestId, t.channel] })],
+);
+
+/** Slack members an admin linked to a Gatehouse person explicitly (otherwise: by verified email). */
+export const slackUserLinks = pgTable('slack_user_links', {
+  slackUserId: text('slack_user_id').primaryKey(),
+  userId: text('user_id')
+    .notNull()
+    .references(() => users.id),
+  createdBy: text('created_by').notNull(),
+  createdAt: createdAt(),
+});
+
+/**
+ * The security console's rollups: request counts per creation hour × agent type × environment
+ * × agent × kind × tier × status, with a histogram of submit-to-decision latency (the bounds
+ * are the server's `LATENCY_BOUNDS_SECONDS`). Kept by the insights job from the requests
+ * created or closed since its last run; the dashboard reads only these, never the requests.
+ */
+export const insightRollups = pgTable(
+  'insight_rollups',
+  {
+    hour: at('hour').notNull(),
+    agentType: text('agent_type').notNull(),
+    environment: text('environment').notNull(),
+    agentId: text('agent_id').notNull(),
+    kind: text('kind').$type<RequestKind>().notNull(),
+    tier: text('tier').$type<Tier>().notNull(),
+    status: text('status').$type<RequestStatus>().notNull(),
+    count: integer('count').notNull(),
+    latencyHist: integer('latency_hist').array().notNull().default(sql`'{}'`),
+  },
+  (t) => [
+    primaryKey({
+      name: 'insight_rollups_pk',
+      columns: [t.hour, t.agentType, t.environment, t.agentId, t.kind, t.tier, t.status],
+    }),
+    index('insight_rollups_type_env_hour_idx').on(t.agentType, t.environment, t.hour),
+  ],
+);
+
+/**
+ * Counts per hour of the console's top lists: `family` (auto-approved command families),
+ * `reason` (risk rule ids) and `whitelist` (entries that lowered a tier).
+ */
+export const insightFacets = pgTable(
+  'insight_facets',
+  {
+    hour: at('hour').notNull(),
+    facet: text('facet').$type<'family' | 'reason' | 'whitelist'>().notNull(),
+    key: text('key').notNull(),
+    agentType: text('agent_type').notNull(),
+    environment: text('environment').notNull(),
+    count: integer('count').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'insight_facets_pk', columns: [t.hour, t.facet, t.key, t.agentType, t.environment] }),
+  ],
+);
+
+/**
+ * The hour rollups added up per UTC day (migration 0009), kept by the same job from
+ * `insight_rollups` whenever one of a day's hours is recomputed. Long ranges (weeks, months)
+ * read these for their whole days and the hour rollups only for the partial days at the ends.
+ */
+export const insightRollupsDaily = pgTable(
+  'insight_rollups_daily',
+  {
+    day: at('day').notNull(),
+    agentType: text('agent_type').notNull(),
+    environment: text('environment').notNull(),
+    agentId: text('agent_id').notNull(),
+    kind: text('kind').$type<RequestKind>().notNull(),
+    tier: text('tier').$type<Tier>().notNull(),
+    status: text('status').$type<RequestStatus>().notNull(),
+    count: integer('count').notNull(),
+    latencyHist: integer('latency_hist').array().notNull().default(sql`'{}'`),
+  },
+  (t) => [
+    primaryKey({
+      name: 'insight_rollups_daily_pk',
+      columns: [t.day, t.agentType, t.environment, t.agentId, t.kind, t.tier, t.status],
+    }),
+  ],
+);
+
+/** The hour facets added up per UTC day, like `insight_rollups_daily`. */
+export const insightFacetsDaily = pgTable(
+  'insight_facets_daily',
+  {
+    day: at('day').notNull(),
+    facet: text('facet').$type<'family' | 'reason' | 'whitelist'>().notNull(),
+    key: text('key').notNull(),
+    agentType: text('agent_type').notNull(),
+    environment: text('environment').notNull(),
+    count: integer('count').notNull(),
+  },
+  (t) => [
+    primaryKey({
+      name: 'insight_facets_daily_pk',
+      columns: [t.day, t.facet, t.key, t.agentType, t.environment],
+    }),
+  ],
+);
+
+/** Where each insights job got to: the instant of its last run and the hours it must revisit. */
+export const insightState = pgTable('insight_state', {
+  name: text('name').primaryKey(),
+  at: at('at').notNull(),
+  pendingHours: timestamp('pending_hours', { withTimezone: true, mode: 'date' })
+    .array()
+    .notNull()
+    .default(sql`'{}'`),
+  updatedAt: createdAt().$onUpdate(() => new Date()),
+});
+
+/**
+ * Auto-approval drift alarms, one open per agent type × environment. An alarm stays open
+ * until a reviewer acknowledges it with a comment; an acknowledged one re-arms its key only
+ * once a check finds the rate back within bounds (`clearedAt`).
+ */
+export const driftAlarms = pgTable(
+  'drift_alarms',
+  {
+    id: text('id').primaryKey(),
+    agentType: text('agent_type').notNull(),
+    environment: text('environment').notNull(),
+    trigger: text('trigger').$type<'ceiling' | 'rise'>().notNull(),
+    /** The window's rate when the alarm was raised (0–1). */
+    rate: doublePrecision('rate').notNull(),
+    /** The rate over the baseline period before the window; null when it had no requests. */
+    baseline: doublePrecision('baseline'),
+    total: integer('total').notNull(),
+    windowDays: integer('window_days').notNull(),
+    raisedAt: at('raised_at').notNull(),
+    currentRate: doublePrecision('current_rate').notNull(),
+    checkedAt: at('checked_at').notNull(),
+    acknowledgedAt: at('acknowledged_at'),
+    acknowledgedBy: text('acknowledged_by'),
+    comment: text('comment'),
+    clearedAt: at('cleared_at'),
+  },
+  (t) => [
+    check('drift_alarms_trigger', sql`${t.trigger} in ('ceiling', 'rise')`),
+    uniqueIndex('drift_alarms_open_idx')
+      .on(t.agentType, t.environment)
+      .where(sql`${t.acknowledgedAt} is null`),
+    index('drift_alarms_raised_idx').on(t.raisedAt),
+  ],
+);
 
 /** A request as stored: the one row type every part of the server passes around. */
 export type RequestRow = typeof requests.$inferSelect;

@@ -1,6 +1,6 @@
 import { RiskInputError } from './errors.ts';
 import { loadDefaultPolicy } from './policy/default.ts';
-import { evaluate } from './policy/evaluate.ts';
+import { evaluate, indexPolicy } from './policy/evaluate.ts';
 import { loadPolicy, resolvePolicy } from './policy/load.ts';
 import type { Policy, PolicyDocument, WhitelistEntry } from './policy/types.ts';
 import { ValidationIssue, validateWhitelistEntry } from './policy/validate.ts';
@@ -53,6 +53,7 @@ function buildEngine(
   parser: BashParser,
   extraWhitelist: WhitelistEntry[],
 ): GatehouseRiskEngine {
+  const index = indexPolicy(policy);
   // The shell analyzer hands SQL it finds (psql -c, heredocs) to the SQL analyzer through this sink.
   let sqlSink: Analysis[] = [];
   const shell = new ShellAnalyzer(
@@ -106,6 +107,7 @@ function buildEngine(
       version: policy.version,
       approvalDeadlineSeconds: policy.approvalDeadlineSeconds,
       ...(policy.masking !== undefined ? { masking: policy.masking } : {}),
+      ...(policy.insights !== undefined ? { insights: policy.insights } : {}),
     },
     assess(input: AssessInput): Assessment {
       checkInput(input);
@@ -120,6 +122,7 @@ function buildEngine(
           context: input.context,
         },
         extraWhitelist,
+        index,
       );
     },
     withWhitelist(entries: readonly unknown[]): GatehouseRiskEngine {

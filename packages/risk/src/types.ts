@@ -108,10 +108,30 @@ export interface Assessment {
   whitelistedBy?: string;
 }
 
+/** The policy file's `insights:` section: the drift alarm's thresholds, each optional. */
+export interface InsightsSettings {
+  drift?: {
+    windowDays?: number;
+    baselineDays?: number;
+    /** Percent, 0–100. */
+    ceilingPercent?: number;
+    risePoints?: number;
+    minRequests?: number;
+  };
+}
+
 export interface RiskEngine {
   assess(input: AssessInput): Assessment;
-  /** `masking` is the policy's output-masking section, uninterpreted here. */
-  readonly policy: { version: string; approvalDeadlineSeconds: number; masking?: unknown };
+  /**
+   * `masking` is the policy's output-masking section, uninterpreted here; `insights` the
+   * security console's settings (drift thresholds), validated by the schema, read by the server.
+   */
+  readonly policy: {
+    version: string;
+    approvalDeadlineSeconds: number;
+    masking?: unknown;
+    insights?: InsightsSettings;
+  };
 }
 
 /** What an analyzer observed: a policy rule id and what exactly matched. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { policyJsonSchema, readDefaultPolicyText } from '../src/index.ts';
+import { createRiskEngine, loadPolicy, policyJsonSchema, readDefaultPolicyText } from '../src/index.ts';
 
 const committed = new URL('../policy/policy.schema.json', import.meta.url);
 
@@ -38,6 +38,34 @@ describe('published policy JSON Schema', () => {
   it('is named on the first line of the default policy for editors', async () => {
     expect((await readDefaultPolicyText()).split('\n')[0]).toBe(
       '# yaml-language-server: $schema=./policy.schema.json',
+    );
+  });
+});
+
+describe('the insights: section (drift thresholds, read by the server)', () => {
+  const policy = (insights: string) => `version: '1'\nextends: default\ninsights:\n${insights}`;
+
+  it('is carried through to the resolved policy as written', async () => {
+    const engine = await createRiskEngine(
+      policy('  drift: { windowDays: 3, ceilingPercent: 90, risePoints: 5 }\n'),
+    );
+    expect(engine.policy.insights).toEqual({ drift: { windowDays: 3, ceilingPercent: 90, risePoints: 5 } });
+    expect((await createRiskEngine()).policy.insights).toBeUndefined();
+  });
+
+  it('refuses unknown keys and values out of range, pointing at them', () => {
+    expect(() => loadPolicy(policy('  drift: { windowDays: 0 }\n'))).toThrow(
+      /windowDays must be an integer from 1 to 90/,
+    );
+    expect(() => loadPolicy(policy('  drift: { ceilingPercent: 120 }\n'))).toThrow(/ceilingPercent/);
+    expect(() => loadPolicy(policy('  drift: { window: 7 }\n'))).toThrow(/window/);
+    expect(() => loadPolicy(policy('  dashboards: {}\n'))).toThrow(/dashboards/);
+    const validate = editorValidator();
+    expect(validate({ version: '1', extends: 'default', insights: { drift: { minRequests: 10 } } })).toBe(
+      true,
+    );
+    expect(validate({ version: '1', extends: 'default', insights: { drift: { minRequests: 0 } } })).toBe(
+      false,
     );
   });
 });

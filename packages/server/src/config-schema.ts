@@ -56,6 +56,14 @@ export const CONFIG_SCHEMA = Type.Object({
     default: 20,
     description: 'PostgreSQL connections per process',
   }),
+  GATEHOUSE_WORKERS: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 64,
+      defaultText: 'the number of cores with DATABASE_URL; 1 embedded',
+      description: 'API processes of `gatehouse start` (node:cluster, one port); embedded mode runs one',
+    }),
+  ),
   REDIS_URL: Type.Optional(
     Type.String({
       secret: 'url-password',
@@ -109,6 +117,51 @@ export const CONFIG_SCHEMA = Type.Object({
     default: 60,
     description: 'audit checkpoint interval: the window a tail truncation could hide in',
   }),
+  GATEHOUSE_AUDIT_WITNESS_FILE: Type.Optional(
+    Type.String({
+      minLength: 1,
+      defaultText: '<data dir>/audit-witness.jsonl',
+      description:
+        'append-only file where every checkpoint and verification report is also recorded (best on another volume; `off`: none). Set, `audit verify` fails without it',
+    }),
+  ),
+  GATEHOUSE_AUDIT_WITNESS_WEBHOOK: Type.Optional(
+    Type.Refine(
+      Type.String({
+        format: 'uri',
+        expects: 'an https: URL (http: only to localhost)',
+        description: 'also POST each witness entry (one signed JSON line) here, e.g. to a log archive',
+      }),
+      (value) => isUrl(value, secureOrLoopback),
+    ),
+  ),
+  GATEHOUSE_AUDIT_VERIFY_SECONDS: Type.Integer({
+    minimum: 5,
+    maximum: 86_400,
+    default: 300,
+    description: 'continuous verification: how often the jobs verify what the audit log gained',
+  }),
+  GATEHOUSE_AUDIT_LANE_LEASE_SECONDS: Type.Integer({
+    minimum: 2,
+    maximum: 600,
+    default: 30,
+    description: 'how long an audit lane stays a stopped process’s before another takes it over',
+  }),
+  GATEHOUSE_DB_APP_ROLE: Type.String({
+    pattern: '^(none|[a-z_][a-z0-9_]{0,62})$',
+    default: 'gatehouse_app',
+    expects: 'a PostgreSQL role name (a-z, 0-9, _) or none',
+    description:
+      'PostgreSQL role the server works as: it may insert audit rows, not change them (`none`: the login’s own rights; see `docs/operations.md`)',
+  }),
+  GATEHOUSE_MIGRATION_DATABASE_URL: Type.Optional(
+    Type.String({
+      secret: 'url-password',
+      defaultText: 'DATABASE_URL',
+      description:
+        'PostgreSQL login that applies migrations (the schema owner), when DATABASE_URL logs in as the application role',
+    }),
+  ),
   GATEHOUSE_RECORDING_RETENTION_DAYS: Type.Integer({
     minimum: 1,
     maximum: 36_500,
@@ -173,6 +226,138 @@ export const CONFIG_SCHEMA = Type.Object({
       'a JSON object of claim value → admin, approver, auditor or group:<name> (or a list of them), ' +
       'e.g. {"eng-oncall": "approver", "dba": ["group:dba", "auditor"]}',
     description: 'claim value → Gatehouse roles and approver groups',
+  }),
+  GATEHOUSE_WEBHOOK_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    maximum: 60_000,
+    default: 10_000,
+    description: 'how long a webhook receiver may take to answer one delivery attempt, ms',
+  }),
+  GATEHOUSE_WEBHOOK_MAX_ATTEMPTS: Type.Integer({
+    minimum: 1,
+    maximum: 20,
+    default: 8,
+    description: 'attempts per webhook delivery before it is marked failed (admins can replay it)',
+  }),
+  GATEHOUSE_WEBHOOK_RETRY_BASE_MS: Type.Integer({
+    minimum: 10,
+    maximum: 3_600_000,
+    default: 5_000,
+    description:
+      'delay before the first webhook retry; each later one waits 4× longer (at most 6 h), with jitter',
+  }),
+  GATEHOUSE_SLACK_BOT_TOKEN: Type.Optional(
+    Type.String({
+      minLength: 1,
+      secret: 'value',
+      emptyIsUnset: false,
+      defaultText: 'Slack off',
+      description:
+        'bot token (`xoxb-…`) of the Slack app that posts pending requests (see `docs/notifications.md`)',
+    }),
+  ),
+  GATEHOUSE_SLACK_SIGNING_SECRET: Type.Optional(
+    Type.String({
+      minLength: 1,
+      secret: 'value',
+      emptyIsUnset: false,
+      description:
+        'the Slack app’s signing secret: interactions must carry its signature (needed with the token)',
+    }),
+  ),
+  GATEHOUSE_SLACK_CHANNEL: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 80,
+      description: 'channel id for pending requests that no route below matches',
+    }),
+  ),
+  GATEHOUSE_SLACK_CHANNELS: Type.Refine(
+    Type.Record(Type.String(), Type.String({ minLength: 1, maxLength: 80 }), {
+      contentMediaType: 'application/json',
+      default: {},
+      expects:
+        'a JSON object of group:<approver group name> or environment:<environment> → channel id, ' +
+        'e.g. {"group:dba": "C0DBA", "environment:prod": "C0PROD"}',
+      description:
+        'Slack channel by approver group or environment (groups first, then environment, then the default)',
+    }),
+    (value) => Object.keys(value).every((key) => /^(group|environment):\S.*$/.test(key)),
+  ),
+  GATEHOUSE_SLACK_TEAM_ID: Type.Optional(
+    Type.String({
+      pattern: '^T[A-Z0-9]{2,30}$',
+      expects: 'a Slack workspace id such as T0123ABCD',
+      defaultText: 'any',
+      description: 'accept interactions only from this Slack workspace',
+    }),
+  ),
+  GATEHOUSE_SLACK_LINK_BY_EMAIL: Type.Union([Type.Literal('true'), Type.Literal('false')], {
+    default: 'true',
+    description:
+      'map Slack members to Gatehouse people by their confirmed Slack email (`false`: admin links only)',
+  }),
+  GATEHOUSE_SLACK_API_URL: Type.Refine(
+    Type.String({
+      format: 'uri',
+      default: 'https://slack.com/api/',
+      expects: 'an https: URL (http: only to localhost)',
+      description: 'Slack Web API base URL (a proxy, or a local test server)',
+    }),
+    (value) => isUrl(value, secureOrLoopback),
+  ),
+  GATEHOUSE_METRICS_TOKEN: Type.Optional(
+    Type.String({
+      minLength: 24,
+      secret: 'value',
+      emptyIsUnset: false,
+      defaultText: 'admin token only',
+      description: 'bearer token that may read `GET /metrics` (Prometheus); an admin token may too',
+    }),
+  ),
+  GATEHOUSE_INSIGHTS_INTERVAL_SECONDS: Type.Integer({
+    minimum: 1,
+    maximum: 3_600,
+    default: 15,
+    description: 'how often the security console’s rollups take in new and closed requests',
+  }),
+  GATEHOUSE_DRIFT_CHECK_SECONDS: Type.Integer({
+    minimum: 1,
+    maximum: 86_400,
+    default: 300,
+    description: 'how often the auto-approval drift alarm is checked',
+  }),
+  GATEHOUSE_DRIFT_WINDOW_DAYS: Type.Integer({
+    minimum: 1,
+    maximum: 90,
+    default: 7,
+    description: 'drift alarm: the rolling window whose auto-approval rate is judged',
+  }),
+  GATEHOUSE_DRIFT_BASELINE_DAYS: Type.Integer({
+    minimum: 1,
+    maximum: 365,
+    default: 28,
+    description: 'drift alarm: the baseline, this many days before the window',
+  }),
+  GATEHOUSE_DRIFT_CEILING_PERCENT: Type.Number({
+    minimum: 0,
+    maximum: 100,
+    default: 95,
+    expects: 'a number between 0 and 100',
+    description: 'drift alarm: a window rate above this percentage alarms',
+  }),
+  GATEHOUSE_DRIFT_RISE_POINTS: Type.Number({
+    minimum: 0,
+    maximum: 100,
+    default: 10,
+    expects: 'a number between 0 and 100',
+    description: 'drift alarm: a window rate more than this many points above the baseline alarms',
+  }),
+  GATEHOUSE_DRIFT_MIN_REQUESTS: Type.Integer({
+    minimum: 1,
+    maximum: 1_000_000,
+    default: 50,
+    description: 'drift alarm: fewer requests in the window (or baseline) than this are not judged',
   }),
   GATEHOUSE_LOG_LEVEL: Type.Union(
     LOG_LEVELS.map((level) => Type.Literal(level)),

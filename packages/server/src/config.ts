@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { MaskingConfig } from '@gatehouse/mask';
 import { Value } from 'typebox/value';
 import {
@@ -26,6 +27,8 @@ export interface Config {
   /** Largest accepted request body, in bytes. */
   bodyLimit: number;
   dbPoolSize: number;
+  /** Processes `gatehouse start` runs the API in; always 1 in embedded mode (one process per data dir). */
+  workers: number;
   logLevel: string;
   /**
    * Proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDRs), so login
@@ -39,6 +42,11 @@ export interface Config {
    * last checkpoint are not yet vouched for, so this is the window a tail truncation could hide in.
    */
   checkpointSeconds: number;
+  audit: AuditConfig;
+  /** PostgreSQL role the server works as after migrating; undefined: the login's own. */
+  dbAppRole?: string;
+  /** PostgreSQL login that applies migrations; DATABASE_URL when absent. */
+  migrationDatabaseUrl?: string;
   /** Output masking rules (the `masking:` section of the policy file); defaults when absent. */
   masking?: MaskingConfig;
   /**
@@ -50,6 +58,58 @@ export interface Config {
   sessionIdleMinutes: number;
   /** Human login through an OpenID Connect provider; absent means local accounts only. */
   oidc?: OidcConfig;
+  /** Outbound webhook deliveries: timeout per attempt and the retry schedule. */
+  webhooks: WebhookConfig;
+  /** Slack approvals; absent means Slack is off. */
+  slack?: SlackConfig;
+  /** Bearer token for `GET /metrics`; absent: only admin tokens may read it. */
+  metricsToken?: string;
+  /** The security console's jobs: rollups and the drift alarm. */
+  insights: InsightsConfig;
+}
+
+export interface InsightsConfig {
+  intervalSeconds: number;
+  driftCheckSeconds: number;
+  drift: {
+    windowDays: number;
+    baselineDays: number;
+    /** 0–1. */
+    ceiling: number;
+    risePoints: number;
+    minRequests: number;
+  };
+}
+
+export interface WebhookConfig {
+  timeoutMs: number;
+  maxAttempts: number;
+  retryBaseMs: number;
+}
+
+export interface SlackConfig {
+  botToken: string;
+  signingSecret: string;
+  /** Web API base URL, ending in `/`. */
+  apiUrl: string;
+  defaultChannel?: string;
+  /** `group:<name>` or `environment:<env>` → channel id. */
+  channels: Record<string, string>;
+  teamId?: string;
+  linkByEmail: boolean;
+}
+
+export interface AuditConfig {
+  /** The witness file; undefined when turned off. */
+  witnessFile?: string;
+  /** The witness file was named (GATEHOUSE_AUDIT_WITNESS_FILE): `audit verify` then fails without it. */
+  witnessRequired: boolean;
+  /** Also POST each witness entry here. */
+  witnessWebhook?: string;
+  /** Seconds between continuous verifications. */
+  verifySeconds: number;
+  /** Seconds an audit lane lease lasts without renewal. */
+  laneLeaseSeconds: number;
 }
 
 export interface OidcConfig {
@@ -205,6 +265,19 @@ export function expectation(schema: VariableSchema): string {
   return 'a non-empty string';
 }
 
+/** PGlite admits one process per data dir: several workers need PostgreSQL. */
+function workersOf(v: ConfigVariables): number {
+  if (!v.DATABASE_URL) {
+    if ((v.GATEHOUSE_WORKERS ?? 1) > 1)
+      throw new ConfigError(
+        'GATEHOUSE_WORKERS above 1 needs DATABASE_URL: the embedded database admits one process',
+        'GATEHOUSE_WORKERS',
+      );
+    return 1;
+  }
+  return v.GATEHOUSE_WORKERS ?? availableParallelism();
+}
+
 function toConfig(v: ConfigVariables): Config {
   return {
     host: v.GATEHOUSE_HOST,
@@ -219,20 +292,91 @@ function toConfig(v: ConfigVariables): Config {
     policyFile: v.GATEHOUSE_POLICY_FILE,
     bodyLimit: v.GATEHOUSE_BODY_LIMIT,
     dbPoolSize: v.GATEHOUSE_DB_POOL_SIZE,
+    workers: workersOf(v),
     logLevel: v.GATEHOUSE_LOG_LEVEL,
     recordingRetentionDays: v.GATEHOUSE_RECORDING_RETENTION_DAYS,
     checkpointSeconds: v.GATEHOUSE_CHECKPOINT_SECONDS,
+    audit: auditConfig(v),
+    dbAppRole: v.GATEHOUSE_DB_APP_ROLE === 'none' ? undefined : v.GATEHOUSE_DB_APP_ROLE,
+    migrationDatabaseUrl: v.GATEHOUSE_MIGRATION_DATABASE_URL,
     trustProxy: v.GATEHOUSE_TRUST_PROXY,
     // Stored without a trailing slash so paths can be appended to it.
     publicUrl: v.GATEHOUSE_PUBLIC_URL && publicUrl(v.GATEHOUSE_PUBLIC_URL),
     sessionIdleMinutes: v.GATEHOUSE_SESSION_IDLE_MINUTES,
     oidc: oidcConfig(v),
+    webhooks: {
+      timeoutMs: v.GATEHOUSE_WEBHOOK_TIMEOUT_MS,
+      maxAttempts: v.GATEHOUSE_WEBHOOK_MAX_ATTEMPTS,
+      retryBaseMs: v.GATEHOUSE_WEBHOOK_RETRY_BASE_MS,
+    },
+    slack: slackConfig(v),
+    metricsToken: v.GATEHOUSE_METRICS_TOKEN,
+    insights: {
+      intervalSeconds: v.GATEHOUSE_INSIGHTS_INTERVAL_SECONDS,
+      driftCheckSeconds: v.GATEHOUSE_DRIFT_CHECK_SECONDS,
+      drift: {
+        windowDays: v.GATEHOUSE_DRIFT_WINDOW_DAYS,
+        baselineDays: v.GATEHOUSE_DRIFT_BASELINE_DAYS,
+        ceiling: v.GATEHOUSE_DRIFT_CEILING_PERCENT / 100,
+        risePoints: v.GATEHOUSE_DRIFT_RISE_POINTS,
+        minRequests: v.GATEHOUSE_DRIFT_MIN_REQUESTS,
+      },
+    },
+  };
+}
+
+/** Slack needs both halves: the token to post, the signing secret to trust what comes back. */
+function slackConfig(v: ConfigVariables): SlackConfig | undefined {
+  const botToken = v.GATEHOUSE_SLACK_BOT_TOKEN;
+  const signingSecret = v.GATEHOUSE_SLACK_SIGNING_SECRET;
+  if (!botToken && !signingSecret) return undefined;
+  if (!botToken || !signingSecret) {
+    throw new ConfigError(
+      'Slack needs both GATEHOUSE_SLACK_BOT_TOKEN and GATEHOUSE_SLACK_SIGNING_SECRET',
+      botToken ? 'GATEHOUSE_SLACK_SIGNING_SECRET' : 'GATEHOUSE_SLACK_BOT_TOKEN',
+    );
+  }
+  return {
+    botToken,
+    signingSecret,
+    apiUrl: v.GATEHOUSE_SLACK_API_URL.endsWith('/')
+      ? v.GATEHOUSE_SLACK_API_URL
+      : `${v.GATEHOUSE_SLACK_API_URL}/`,
+    ...(v.GATEHOUSE_SLACK_CHANNEL ? { defaultChannel: v.GATEHOUSE_SLACK_CHANNEL } : {}),
+    channels: Object.fromEntries(
+      Object.entries(v.GATEHOUSE_SLACK_CHANNELS).map(([key, channel]) => {
+        const [scope, ...rest] = key.split(':');
+        // Environments and group names compare as the rest of Gatehouse compares them.
+        const name = rest.join(':').trim();
+        return [`${scope}:${scope === 'environment' ? name.toLowerCase() : name}`, channel];
+      }),
+    ),
+    ...(v.GATEHOUSE_SLACK_TEAM_ID ? { teamId: v.GATEHOUSE_SLACK_TEAM_ID } : {}),
+    linkByEmail: v.GATEHOUSE_SLACK_LINK_BY_EMAIL === 'true',
   };
 }
 
 function publicUrl(raw: string): string {
   const url = new URL(raw);
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+function auditConfig(v: ConfigVariables): AuditConfig {
+  const named = v.GATEHOUSE_AUDIT_WITNESS_FILE;
+  const witnessFile =
+    named === 'off' ? undefined : resolve(named ?? join(v.GATEHOUSE_DATA_DIR, 'audit-witness.jsonl'));
+  if (!witnessFile && v.GATEHOUSE_AUDIT_WITNESS_WEBHOOK) {
+    throw new ConfigError(
+      'GATEHOUSE_AUDIT_WITNESS_WEBHOOK forwards the witness file’s entries: it needs GATEHOUSE_AUDIT_WITNESS_FILE (not off)',
+    );
+  }
+  return {
+    witnessFile,
+    witnessRequired: named !== undefined && named !== 'off',
+    witnessWebhook: v.GATEHOUSE_AUDIT_WITNESS_WEBHOOK,
+    verifySeconds: v.GATEHOUSE_AUDIT_VERIFY_SECONDS,
+    laneLeaseSeconds: v.GATEHOUSE_AUDIT_LANE_LEASE_SECONDS,
+  };
 }
 
 /** The rules between variables, which no single variable's schema can say. */

@@ -9,17 +9,51 @@ export {
   GENESIS_HASH,
 } from './audit/chain.ts';
 export { type CheckpointPayload, createCheckpoint } from './audit/checkpoints.ts';
-export { type ExportFilter, type ExportLine, exportLog, verifyDatabase, verifyExport } from './audit/log.ts';
+export {
+  auditMetrics,
+  auditStatus,
+  lastVerifiedReport,
+  runVerification,
+  verifyAudit,
+} from './audit/continuous.ts';
+export {
+  type DatabaseReport,
+  type ExportFilter,
+  type ExportLine,
+  exportLog,
+  listChains,
+  type VerifyOptions,
+  verifyDatabase,
+  verifyExport,
+} from './audit/log.ts';
+export { type AuditAlarm, AuditMonitor, type ReportPayload } from './audit/monitor.ts';
+export { configuredWitnesses } from './audit/service.ts';
+export type { VerifiedPosition } from './audit/types.ts';
 export { LogVerifier, type Problem, type VerifyReport } from './audit/verify.ts';
+export {
+  FileWitness,
+  readWitness,
+  WebhookSink,
+  type WitnessEntry,
+  Witnesses,
+  type WitnessState,
+} from './audit/witness.ts';
+export { parseExpectedHead } from './audit/witness-check.ts';
 // The group-commit writer: bench/ measures the chain's cost on it and builds its baselines around it.
 export { AuditWriter, type InsertOnlyChange } from './audit/writer.ts';
 export { authenticate } from './auth/authenticate.ts';
 export type { Principal, Role } from './auth/principal.ts';
+export { ClusterStartError, type RunningCluster, startCluster } from './cluster/primary.ts';
+export { joinCluster, workerIndex } from './cluster/worker.ts';
 export { type Config, type ConfigEntry, ConfigError, describeConfig, loadConfig } from './config.ts';
 export { withConfigTable } from './config-docs.ts';
 export { GatehouseError } from './errors.ts';
 export { buildHttpApp, type HttpOptions } from './http/app.ts';
 export { exportIncident, type IncidentFilter } from './incidents/export.ts';
+// The security console's rollups and reads: bench/insights.ts times them over a large history.
+export { autoApprovalSeries, summary as insightsSummary } from './insights/queries.ts';
+export { rebuildRollups, refreshRollups } from './insights/rollup.ts';
+export { driftCounts } from './insights/service.ts';
 export { jobHandlers, startJobProcessing } from './jobs.ts';
 export { evaluateQuorum, ineligibility, requiredApprovals } from './lifecycle/quorum.ts';
 export { createRuntime, type Runtime } from './runtime.ts';
@@ -28,5 +62,6 @@ export {
   type RunningGatehouse,
   requireDistributed,
   type ServeOptions,
+  SHUTDOWN_DEADLINE_MS,
   serve,
 } from './serve.ts';

@@ -1,10 +1,12 @@
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
-import { migrate, openDatabase } from '@gatehouse/db';
+import { type Db, migrate, openDatabase, roleInEffect } from '@gatehouse/db';
 import { parseMaskingConfig } from '@gatehouse/mask';
 import { createRiskEngine, type RiskEngine } from '@gatehouse/risk';
-import { AuditWriter } from './audit/writer.ts';
+import { createAuditWriter } from './audit/setup.ts';
 import { loadAdminToken } from './auth/admin-token.ts';
 import { RevocationCache } from './auth/revocations.ts';
+import { ClusterEventBus } from './cluster/event-bus.ts';
 import type { Config } from './config.ts';
 import { KeyRing } from './keys/keyring.ts';
 import { loadMasterKey } from './keys/master-key.ts';
@@ -26,10 +28,15 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   // The policy's `masking:` section: validated now, so a bad rule stops the start, not a recording.
   if (risk.policy.masking !== undefined)
     config = { ...config, masking: parseMaskingConfig(risk.policy.masking) };
+  // PostgreSQL: migrate as the schema owner, then work as the application role, which can add
+  // audit rows but never change or remove them (docs/operations.md). PGlite: one user, no roles.
+  if (config.databaseUrl)
+    await migrateAsOwner(config.migrationDatabaseUrl ?? config.databaseUrl, config.dataDir);
   const database = await openDatabase({
     url: config.databaseUrl,
     dataDir: config.dataDir,
     poolSize: config.dbPoolSize,
+    role: config.databaseUrl ? config.dbAppRole : undefined,
     gate: {
       // What a wedge looks like from outside is silence: name the holder while it lasts.
       onStall: ({ holder, heldMs, waiting }) =>
@@ -41,18 +48,25 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   });
   const closers: (() => Promise<void> | void)[] = [() => database.close()];
   try {
-    await migrate(database.db);
+    if (!config.databaseUrl) await migrate(database.db);
+    else await warnIfAuditWritable(database.db, log);
     const keys = new KeyRing(database.db, loadMasterKey(config));
     await keys.initialise();
     closers.unshift(() => keys.stop());
+    const audit = createAuditWriter(database.db, config.audit, keys, log);
+    await audit.start();
+    closers.unshift(() => audit.close());
     const admin = await loadAdminToken(database.db, config);
     const revocations = new RevocationCache(database.db);
     await revocations.start();
     closers.unshift(() => revocations.stop());
 
+    // Workers of one `gatehouse start --workers N` without Redis pass events through the primary.
     const bus: EventBus = config.redisUrl
       ? await RedisEventBus.connect(config.redisUrl, config.redisPrefix)
-      : new LocalEventBus();
+      : cluster.isWorker
+        ? new ClusterEventBus()
+        : new LocalEventBus();
     closers.unshift(() => bus.close());
     const jobs: JobQueue = config.redisUrl
       ? await BullJobQueue.connect(config.redisUrl, config.redisPrefix)
@@ -68,7 +82,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
       config,
       log,
       database,
-      audit: new AuditWriter(database.db),
+      audit,
       keys,
       bus,
       jobs,
@@ -97,3 +111,23 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
 }
 
 export type { Runtime } from './platform/runtime.ts';
+
+/** Applies migrations over a connection of its own, as the login that owns the schema. */
+async function migrateAsOwner(url: string, dataDir: string): Promise<void> {
+  const owner = await openDatabase({ url, dataDir, poolSize: 1 });
+  try {
+    await migrate(owner.db);
+  } finally {
+    await owner.close();
+  }
+}
+
+/** GATEHOUSE_DB_APP_ROLE=none with a login that could rewrite the audit log: say so. */
+async function warnIfAuditWritable(db: Db, log: Logger): Promise<void> {
+  const role = await roleInEffect(db);
+  if (role.canRewriteAudit)
+    log.warn(
+      { role: role.role, login: role.login },
+      'the server works as a PostgreSQL role that can change or delete audit rows; see docs/operations.md (GATEHOUSE_DB_APP_ROLE)',
+    );
+}

@@ -12,6 +12,11 @@ export interface ServeOptions extends HttpOptions {
   http: boolean;
   /** Run the job handlers (expiry, routing) in this process. */
   jobs: boolean;
+  /**
+   * Also run the periodic jobs (sweeps, checkpoints, retention); default: with `jobs`. One
+   * worker of a `gatehouse start --workers N` runs them for all.
+   */
+  periodicJobs?: boolean;
 }
 
 export interface RunningGatehouse {
@@ -31,7 +36,8 @@ export async function serve(config: Config, options: ServeOptions): Promise<Runn
   let app: FastifyInstance | undefined;
   let stopJobs: (() => void) | undefined;
   try {
-    if (options.jobs) stopJobs = await startJobProcessing(runtime);
+    const periodic = options.jobs && (options.periodicJobs ?? true);
+    if (options.jobs) stopJobs = await startJobProcessing(runtime, { periodic });
     let url: string | undefined;
     if (options.http) {
       app = await buildHttpApp(runtime);
@@ -54,7 +60,10 @@ export async function serve(config: Config, options: ServeOptions): Promise<Runn
           const drain = setInterval(() => app?.server.closeIdleConnections(), 100);
           await app?.close().finally(() => clearInterval(drain));
           // A last checkpoint narrows the window in which the newest events could be cut off unseen.
-          if (options.jobs) await createCheckpoint(runtime.database.db, runtime.keys).catch(() => {});
+          if (periodic)
+            await createCheckpoint(runtime.database.db, runtime.keys, {
+              witness: runtime.audit.witness,
+            }).catch(() => {});
           await runtime.close();
         })();
         return closing;
@@ -88,6 +97,7 @@ export const SHUTDOWN_DEADLINE_MS = 5_000;
 export function closeOnSignals(
   running: { close(): Promise<void>; runtime?: { log: { warn(obj: object, msg: string): void } } },
   deadlineMs = SHUTDOWN_DEADLINE_MS,
+  signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'],
 ): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -102,6 +112,5 @@ export function closeOnSignals(
       () => process.exit(1),
     );
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  for (const signal of signals) process.on(signal, stop);
 }

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, describeConfig, loadConfig } from '../src/config.ts';
@@ -30,11 +31,34 @@ describe('loadConfig', () => {
       issuer: 'gatehouse',
       bodyLimit: 262_144,
       dbPoolSize: 20,
+      workers: 1,
       logLevel: 'info',
       recordingRetentionDays: 90,
       checkpointSeconds: 60,
+      audit: {
+        witnessFile: resolve('.gatehouse', 'audit-witness.jsonl'),
+        witnessRequired: false,
+        verifySeconds: 300,
+        laneLeaseSeconds: 30,
+      },
+      dbAppRole: 'gatehouse_app',
       sessionIdleMinutes: 30,
+      webhooks: { timeoutMs: 10_000, maxAttempts: 8, retryBaseMs: 5_000 },
+      insights: {
+        intervalSeconds: 15,
+        driftCheckSeconds: 300,
+        drift: { windowDays: 7, baselineDays: 28, ceiling: 0.95, risePoints: 10, minRequests: 50 },
+      },
     });
+  });
+
+  it('runs one API process per core on PostgreSQL, and refuses several on the embedded database', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/gh' }).workers).toBe(availableParallelism());
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/gh', GATEHOUSE_WORKERS: '3' }).workers).toBe(3);
+    expect(loadConfig({ GATEHOUSE_WORKERS: '1' }).workers).toBe(1);
+    expect(refusal({ GATEHOUSE_WORKERS: '2' }).message).toBe(
+      'GATEHOUSE_WORKERS above 1 needs DATABASE_URL: the embedded database admits one process',
+    );
   });
 
   it('takes every variable from the environment, converted to its type', () => {
@@ -97,7 +121,10 @@ describe('loadConfig', () => {
           `${name} must be an integer between ${schema.minimum} and ${schema.maximum}, got "${value}"`,
         );
       }
-      expect(() => loadConfig({ [name]: String(schema.maximum) })).not.toThrow();
+      // With PostgreSQL, which GATEHOUSE_WORKERS above 1 needs; no other integer depends on it.
+      expect(() =>
+        loadConfig({ DATABASE_URL: 'postgres://db/gh', [name]: String(schema.maximum) }),
+      ).not.toThrow();
     }
   });
 

@@ -22,8 +22,11 @@ export async function exportBundle(
   const since = new Date(values.since);
   if (Number.isNaN(since.getTime())) throw new CliError(`--since "${values.since}" is not a time (ISO 8601)`);
   const dir = resolve(values.out ?? `incident-${values.agent}-${since.toISOString().replace(/[:.]/g, '')}`);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Made with the first file, so a refused export (no database, unknown agent) leaves nothing.
+  let made = false;
   const write = (name: string, content: string) => {
+    if (!made) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    made = true;
     writeFileSync(join(dir, name), content, { mode: 0o600 });
     io.stderr.write(`wrote ${name}\n`);
   };

@@ -2,6 +2,7 @@ import { onLinkClick } from '../router.ts';
 import { hasRole, useSession } from '../session.tsx';
 import { AdminAgents } from './AdminAgents.tsx';
 import { AdminGroups } from './AdminGroups.tsx';
+import { AdminNotifications } from './AdminNotifications.tsx';
 import { AdminTokens } from './AdminTokens.tsx';
 import { AdminUsers } from './AdminUsers.tsx';
 
@@ -10,6 +11,7 @@ const TABS = [
   ['groups', 'Groups'],
   ['agents', 'Agents'],
   ['tokens', 'API tokens'],
+  ['notifications', 'Webhooks & Slack'],
 ] as const;
 
 export function Admin({ tab }: { tab: (typeof TABS)[number][0] }) {
@@ -34,6 +36,7 @@ export function Admin({ tab }: { tab: (typeof TABS)[number][0] }) {
       {tab === 'groups' && <AdminGroups />}
       {tab === 'agents' && <AdminAgents />}
       {tab === 'tokens' && <AdminTokens />}
+      {tab === 'notifications' && <AdminNotifications />}
     </section>
   );
 }

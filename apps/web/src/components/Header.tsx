@@ -20,6 +20,11 @@ export function Header({ route }: { route: Route }) {
         <a href="/whitelist" onClick={onLinkClick} aria-current={current('whitelist')}>
           Whitelist
         </a>
+        {['approver', 'auditor', 'admin'].some((role) => hasRole(user, role)) && (
+          <a href="/console" onClick={onLinkClick} aria-current={current('console')}>
+            Console
+          </a>
+        )}
         {hasRole(user, 'admin') && (
           <a href="/admin/users" onClick={onLinkClick} aria-current={current('admin')}>
             Admin

@@ -1,10 +1,10 @@
 import type { AssessContext, Assessment, Category, Finding, ParsedCommand, Reason, Tier } from '../types.ts';
 import { TIERS } from '../types.ts';
 import { matchesCommand } from './match.ts';
-import type { Adjustment, Policy, PolicyRule, WhitelistEntry } from './types.ts';
+import { describeCommand, type Hit, ReasonCollector } from './reasons.ts';
+import type { Adjustment, CompiledMatch, Policy, PolicyRule, WhitelistEntry } from './types.ts';
 
-/** Rule used when an analyzer reports an id the policy does not define: fail closed. */
-export const UNKNOWN_RULE_WEIGHT = 50;
+export { UNKNOWN_RULE_WEIGHT } from './reasons.ts';
 
 export function maxTier(a: Tier, b: Tier): Tier {
   return TIERS.indexOf(a) >= TIERS.indexOf(b) ? a : b;
@@ -30,6 +30,7 @@ export function evaluate(
   policy: Policy,
   input: EvaluateInput,
   extraWhitelist: WhitelistEntry[] = [],
+  index: PolicyIndex = indexPolicy(policy),
 ): Assessment {
   const environment = input.context?.environment;
   const profiles: Adjustment[] = [];
@@ -38,7 +39,7 @@ export function evaluate(
   const agentProfile = input.context?.agentType ? policy.agentTypes[input.context.agentType] : undefined;
   if (agentProfile) profiles.push(agentProfile);
 
-  const { reasons, hits } = collectReasons(policy, input, profiles);
+  const { reasons, hits } = collectReasons(policy, index, input, profiles);
 
   let score = combine(
     policy,
@@ -110,12 +111,6 @@ const NEVER_WHITELISTED: ReadonlySet<Category> = new Set([
   'sabotage',
 ]);
 
-/** One finding or pattern-rule match, with the parsed commands it is about. */
-interface Hit {
-  rule: string;
-  commands: number[] | undefined;
-}
-
 /**
  * The strongest reason sets the score; the others add a tenth of their weight, but several
  * findings never add up to a higher tier than the strongest one reaches alone.
@@ -145,90 +140,40 @@ function thresholdTier(policy: Policy, score: number): Tier {
   return 'auto';
 }
 
-function effectiveRule(
-  rule: PolicyRule,
-  profiles: Adjustment[],
-): { weight: number; floor: Tier | undefined } {
-  let weight = rule.weight;
-  let floor = rule.floor;
-  for (const profile of profiles) {
-    const override = profile.rules?.[rule.id];
-    if (override?.weight !== undefined) weight = override.weight;
-    if (override?.floor !== undefined) floor = override.floor;
-  }
-  return { weight, floor };
+type PatternRule = PolicyRule & { match: CompiledMatch };
+
+/**
+ * What `evaluate` reads from a policy on every call, worked out once per policy (the engine
+ * keeps it beside its policy): a few of the policy's rules have a `match` pattern, and only
+ * those are matched against the parsed commands, instead of scanning every rule per call.
+ */
+export interface PolicyIndex {
+  /** The rules with a `match` pattern, in policy order (the order reasons are first seen in). */
+  patternRules: readonly PatternRule[];
+}
+
+export function indexPolicy(policy: Policy): PolicyIndex {
+  return { patternRules: [...policy.rules.values()].filter((r): r is PatternRule => r.match !== undefined) };
 }
 
 function collectReasons(
   policy: Policy,
+  index: PolicyIndex,
   input: EvaluateInput,
   profiles: Adjustment[],
 ): { reasons: Reason[]; hits: Hit[] } {
-  const byRule = new Map<string, { reason: Reason; details: string[]; resolved: string[] }>();
-  const hits: Hit[] = [];
-  const add = (ruleId: string, detail: string, resolved?: string) => {
-    const existing = byRule.get(ruleId);
-    if (existing) {
-      if (existing.details.length < 5 && !existing.details.includes(detail)) existing.details.push(detail);
-      if (resolved && existing.resolved.length < 3 && !existing.resolved.includes(resolved))
-        existing.resolved.push(resolved);
-      return;
+  const collector = new ReasonCollector();
+  for (const finding of input.findings)
+    collector.add(finding.rule, finding.detail, finding.resolved, finding.commands);
+  for (const rule of index.patternRules) {
+    for (let i = 0; i < input.commands.length; i++) {
+      const command = input.commands[i] as ParsedCommand;
+      if (!matchesCommand(rule.match, command)) continue;
+      const shown = describeCommand(command);
+      collector.add(rule.id, shown, shown, [i]);
     }
-    const rule = policy.rules.get(ruleId);
-    if (!rule) {
-      byRule.set(ruleId, {
-        reason: {
-          rule: ruleId,
-          category: 'uncertainty',
-          weight: UNKNOWN_RULE_WEIGHT,
-          floor: 'review',
-          detail: `unknown rule ${ruleId}: the policy does not define it, so it is treated as uncertainty`,
-        },
-        details: [detail],
-        resolved: resolved ? [resolved] : [],
-      });
-      return;
-    }
-    const { weight, floor } = effectiveRule(rule, profiles);
-    const reason: Reason = {
-      rule: rule.id,
-      category: rule.category as Category,
-      weight,
-      detail: rule.explanation,
-    };
-    if (floor) reason.floor = floor;
-    byRule.set(ruleId, { reason, details: [detail], resolved: resolved ? [resolved] : [] });
-  };
-
-  for (const finding of input.findings) {
-    add(finding.rule, finding.detail, finding.resolved);
-    hits.push({ rule: finding.rule, commands: finding.commands });
   }
-  for (const rule of policy.rules.values()) {
-    const match = rule.match;
-    if (!match) continue;
-    input.commands.forEach((command, index) => {
-      if (!matchesCommand(match, command)) return;
-      add(rule.id, describe(command), describe(command));
-      hits.push({ rule: rule.id, commands: [index] });
-    });
-  }
-
-  const reasons = [...byRule.values()].map(({ reason, details, resolved }) => {
-    const specifics = details.filter(Boolean);
-    const withResolved: Reason = resolved.length > 0 ? { ...reason, resolved: resolved.join('; ') } : reason;
-    if (reason.category === 'uncertainty' && reason.rule === specifics[0]) return withResolved;
-    return specifics.length > 0
-      ? { ...withResolved, detail: `${reason.detail} (${specifics.join('; ')})` }
-      : withResolved;
-  });
-  return { reasons, hits };
-}
-
-function describe(command: ParsedCommand): string {
-  const text = [command.name, ...command.args].join(' ');
-  const shown = text.length > 120 ? `${text.slice(0, 117)}...` : text;
-  return command.via.length > 0 ? `${shown} via ${command.via.join(' > ')}` : shown;
+  return { reasons: collector.reasons(policy, profiles), hits: collector.hits };
 }
 
 /**
@@ -245,7 +190,8 @@ function coveringEntries(
   hits: Hit[],
   entries: WhitelistEntry[],
 ): string[] | undefined {
-  const applicable = entries.filter((entry) => applies(entry, input));
+  const now = (input.context?.now ?? new Date()).getTime();
+  const applicable = entries.filter((entry) => applies(entry, input, now));
   if (applicable.length === 0) return undefined;
   const needsCover = new Set(
     reasons
@@ -275,11 +221,11 @@ function coveringEntries(
   return needed > 0 ? used : undefined;
 }
 
-function applies(entry: WhitelistEntry, input: EvaluateInput): boolean {
-  const now = input.context?.now ?? new Date();
+/** Whether the entry applies to this input at `now` (epoch ms: whitelist expiry is evaluated then). */
+function applies(entry: WhitelistEntry, input: EvaluateInput, now: number): boolean {
   const environment = input.context?.environment;
   const agentType = input.context?.agentType;
-  if (entry.expires.getTime() <= now.getTime()) return false;
+  if (entry.expires.getTime() <= now) return false;
   if (entry.kind && entry.kind !== input.kind) return false;
   if (entry.environments && !(environment && entry.environments.includes(environment))) return false;
   if (entry.agentTypes && !(agentType && entry.agentTypes.includes(agentType))) return false;

@@ -161,5 +161,8 @@ export function resolvePolicy(doc: PolicyDocument, base?: PolicyDocument): Polic
     ...(doc.masking !== undefined || parent?.masking !== undefined
       ? { masking: doc.masking ?? parent?.masking }
       : {}),
+    ...(doc.insights !== undefined || parent?.insights !== undefined
+      ? { insights: doc.insights ?? parent?.insights }
+      : {}),
   };
 }

@@ -11,8 +11,7 @@ export function matchesCommand(match: CompiledMatch, command: ParsedCommand): bo
   }
   if (match.viaOnly) {
     const allowed = match.viaOnly;
-    const ok = (wrapper: string) => allowed.some((w) => wrapper === w || wrapper.startsWith(`${w} `));
-    if (!command.via.every(ok)) return false;
+    for (const wrapper of command.via) if (!startsWithWord(wrapper, allowed)) return false;
   }
   if (match.first && !match.first.includes(positionals(command.args)[0] ?? '')) return false;
   if (match.subcommand && !hasSubsequence(positionals(command.args), match.subcommand)) return false;
@@ -27,6 +26,11 @@ export function matchesCommand(match: CompiledMatch, command: ParsedCommand): bo
     if (!command.args.some((a) => re.test(a))) return false;
   }
   return true;
+}
+
+/** Whether `wrapper` is one of `words` or starts with one of them followed by a space (`ssh db1`). */
+function startsWithWord(wrapper: string, words: readonly string[]): boolean {
+  return words.some((w) => wrapper === w || wrapper.startsWith(`${w} `));
 }
 
 function positionals(args: string[]): string[] {

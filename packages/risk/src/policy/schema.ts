@@ -187,6 +187,43 @@ export const WhitelistProfileSchema = mapping('whitelist profile', {
   }),
 });
 
+const count = (label: string, minimum: number, maximum: number) =>
+  Type.Integer({
+    minimum,
+    maximum,
+    errorMessage: `${label} must be an integer from ${minimum} to ${maximum}`,
+  });
+
+const percent = (label: string) =>
+  Type.Number({ minimum: 0, maximum: 100, errorMessage: `${label} must be a number between 0 and 100` });
+
+/**
+ * The security console's settings (read by the server, not by the risk engine): the drift
+ * alarm's thresholds. Each one left out falls back to its `GATEHOUSE_DRIFT_*` variable.
+ */
+export const InsightsSchema = mapping(
+  'insights',
+  {
+    drift: Type.Optional(
+      mapping(
+        'insights.drift',
+        {
+          windowDays: Type.Optional(count('insights.drift.windowDays', 1, 90)),
+          baselineDays: Type.Optional(count('insights.drift.baselineDays', 1, 365)),
+          ceilingPercent: Type.Optional(percent('insights.drift.ceilingPercent')),
+          risePoints: Type.Optional(percent('insights.drift.risePoints')),
+          minRequests: Type.Optional(count('insights.drift.minRequests', 1, 1_000_000)),
+        },
+        {
+          description:
+            'Auto-approval drift alarm: the rolling window (days), its baseline (days before it), the ceiling (percent), the rise over the baseline (points) and the fewest requests judged.',
+        },
+      ),
+    ),
+  },
+  { description: 'Security console settings (read by the server).' },
+);
+
 export const PolicySchema = mapping(
   'policy',
   {
@@ -224,6 +261,8 @@ export const PolicySchema = mapping(
     ),
     // Owned by output masking (@gatehouse/mask validates it); the risk engine only carries it.
     masking: Type.Optional(Type.Unknown({ description: 'Output masking (validated by @gatehouse/mask).' })),
+    // Read by the server's insights job; the risk engine only carries it.
+    insights: Type.Optional(InsightsSchema),
   },
   {
     title: 'Gatehouse risk policy',
@@ -237,6 +276,7 @@ export type PolicyFile = Static<typeof PolicySchema>;
 export type RuleFile = Static<typeof RuleSchema>;
 export type MatchFile = Static<typeof MatchSchema>;
 export type WhitelistEntryFile = Static<typeof WhitelistEntrySchema>;
+export type InsightsFile = Static<typeof InsightsSchema>;
 
 /** The published JSON Schema (`policy/policy.schema.json`): the TypeBox schema as plain JSON. */
 export function policyJsonSchema(): Record<string, unknown> {

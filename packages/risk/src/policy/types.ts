@@ -1,5 +1,5 @@
 import type { Static } from 'typebox';
-import type { Category, Kind, Tier } from '../types.ts';
+import type { Category, InsightsSettings, Kind, Tier } from '../types.ts';
 import type { AdjustmentSchema, RuleOverrideSchema, ThresholdsSchema } from './schema.ts';
 
 /**
@@ -111,6 +111,8 @@ export interface Policy {
   whitelistProfiles: string[];
   /** The `masking:` section, passed through as written: output masking validates and applies it. */
   masking?: unknown;
+  /** The `insights:` section (validated by the schema), carried for the server's insights job. */
+  insights?: InsightsSettings;
 }
 
 /** What `loadPolicy` returns: a validated document, possibly still to be merged onto the default. */
@@ -120,6 +122,7 @@ export interface PolicyDocument {
   thresholds?: Thresholds;
   approvalDeadlineSeconds?: number;
   masking?: unknown;
+  insights?: InsightsSettings;
   environments?: Record<string, Adjustment>;
   agentTypes?: Record<string, Adjustment>;
   whitelist?: WhitelistEntry[];

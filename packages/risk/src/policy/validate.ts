@@ -275,6 +275,7 @@ export function validatePolicyDocument(value: unknown): PolicyDocument {
     throw new ValidationIssue([], 'thresholds are required unless the policy extends default');
   if (raw.approvalDeadlineSeconds !== undefined) doc.approvalDeadlineSeconds = raw.approvalDeadlineSeconds;
   if (raw.masking !== undefined) doc.masking = raw.masking;
+  if (raw.insights !== undefined) doc.insights = raw.insights;
   if (raw.environments !== undefined) doc.environments = raw.environments;
   if (raw.agentTypes !== undefined) doc.agentTypes = raw.agentTypes;
   if (raw.whitelist) doc.whitelist = entries(raw.whitelist, ['whitelist']);

@@ -56,9 +56,16 @@ function attributeFindings(session: Session, mark: Mark): void {
   for (let i = mark.findings; i < session.findings.length; i++) {
     const finding = session.findings[i] as Finding;
     if (finding.commands) continue;
-    indexes ??= Array.from({ length: end - mark.commands }, (_, k) => mark.commands + k);
+    indexes ??= range(mark.commands, end);
     finding.commands = indexes;
   }
+}
+
+/** The integers from `start` up to, not including, `end`. */
+function range(start: number, end: number): number[] {
+  const out: number[] = [];
+  for (let i = start; i < end; i++) out.push(i);
+  return out;
 }
 
 export function checkRedirect(session: Session, redirect: Redirect, _scope: Scope): void {
@@ -169,14 +176,16 @@ function dispatch(
   if (nameWord.obfuscated)
     emit(session, 'shell.obfuscated-command-name', `${nameWord.text} reads as ${nameWord.value}`);
   const separators = fieldSeparators(session, nameWord);
-  if (separators.test(nameWord.value.trim()) || nameWord.value.trim() !== nameWord.value) {
+  const trimmed = nameWord.value.trim();
+  if (separators.one.test(trimmed) || trimmed !== nameWord.value) {
     // `${IFS}` or a substitution produced several words: bash splits them before running.
-    const parts = nameWord.value.split(new RegExp(`${separators.source}+`)).filter(Boolean);
+    const parts = nameWord.value.split(separators.run).filter(Boolean);
     if (parts.length === 0) return UNKNOWN;
     [nameWord, ...args] = [...parts.map(literalWord), ...args];
     if (!nameWord) return UNKNOWN;
   }
-  args = args.flatMap((arg) => splitFields(session, arg));
+  if (args.some((arg) => fieldSeparators(session, arg).custom))
+    args = args.flatMap((arg) => splitFields(session, arg));
   const name = basename(nameWord.value);
   const invocation: Invocation = {
     name,
@@ -241,22 +250,45 @@ function dispatch(
   return output ?? wrapped?.output ?? UNKNOWN;
 }
 
+/** Regular expressions for what separates fields: one separator, and a run of them. */
+interface Separators {
+  one: RegExp;
+  run: RegExp;
+  /** Characters besides whitespace separate too (an `IFS` was assigned). */
+  custom: boolean;
+}
+
+const WHITESPACE: Separators = { one: /[\s]/, run: /[\s]+/, custom: false };
+
+/** The separators of the last custom `IFS` seen: a one-entry memo, keyed by the `IFS` value. */
+let lastCustom: { ifs: string; separators: Separators } | undefined;
+
 /**
  * What splits an expanded word into several: whitespace, plus the characters of an `IFS`
  * assigned earlier (`IFS=,; c=rm,-rf,/srv; $c` runs `rm -rf /srv`). A literal word is not split.
  */
-function fieldSeparators(session: Session, word: Word): RegExp {
+function fieldSeparators(session: Session, word: Word): Separators {
   const ifs = word.expanded ? (session.vars.get('IFS') ?? '') : '';
-  const extra = [...ifs].filter((c) => !/\s/.test(c)).map((c) => c.replace(/[\\\]^-]/g, '\\$&'));
-  return new RegExp(`[\\s${extra.join('')}]`);
+  if (ifs === '') return WHITESPACE;
+  if (lastCustom?.ifs === ifs) return lastCustom.separators;
+  const extra = [...ifs]
+    .filter((c) => !/\s/.test(c))
+    .map((c) => c.replace(/[\\\]^-]/g, '\\$&'))
+    .join('');
+  const separators =
+    extra === ''
+      ? WHITESPACE
+      : { one: new RegExp(`[\\s${extra}]`), run: new RegExp(`[\\s${extra}]+`), custom: true };
+  lastCustom = { ifs, separators };
+  return separators;
 }
 
 /** An expanded argument split on a custom `IFS`, as bash does before running the command. */
 function splitFields(session: Session, word: Word): Word[] {
   const separators = fieldSeparators(session, word);
-  if (!word.expanded || separators.source === '[\\s]' || !separators.test(word.value)) return [word];
+  if (!separators.custom || !separators.one.test(word.value)) return [word];
   return word.value
-    .split(new RegExp(`${separators.source}+`))
+    .split(separators.run)
     .filter(Boolean)
     .map((value) => ({ ...word, value }));
 }
@@ -278,9 +310,12 @@ const DESTRUCTIVE_COMPOUND =
  * verbs: migrations are writes, flush/db:drop/migrate reset destroy data.
  */
 function checkFrameworkTask(inv: Invocation, known: boolean): void {
-  const joined = inv.argv.join(' ');
   const framework =
-    FRAMEWORK_PROGRAMS.test(inv.name) || inv.argv.some((a) => /manage\.py$|artisan$|bin\/rails$/.test(a));
+    FRAMEWORK_PROGRAMS.test(inv.name) ||
+    inv.argv.some((a) => a.endsWith('manage.py') || a.endsWith('artisan') || a.endsWith('bin/rails'));
+  // Known programs are judged by their own knowledge unless they run a framework's tasks.
+  if (known && !framework) return;
+  const joined = inv.argv.join(' ');
   if (inv.name === 'ansible' || inv.name === 'ansible-playbook') {
     const module = inv.argv[inv.argv.indexOf('-m') + 1] ?? '';
     const args = inv.argv[inv.argv.indexOf('-a') + 1];

@@ -1,3 +1,4 @@
+import { foldWhitespace } from '../text.ts';
 import type { Finding, ParsedCommand, SqlDialect } from '../types.ts';
 import { normalizePath } from './paths.ts';
 import type { ShellRuleId } from './rule-ids.ts';
@@ -71,7 +72,7 @@ export interface Session {
    * form so an approver sees what the engine read, not only the source text. Formatted only
    * when a finding is emitted.
    */
-  current?: { via: string[]; name: string; argv: string[] };
+  current?: CurrentCommand;
   /** Remaining node visits; bounds work on adversarial input. */
   budget: number;
   sql: SqlHandoff;
@@ -81,6 +82,15 @@ export interface Session {
   observe?: (words: Word[]) => void;
   /** Runs an already split command line (for `find -exec`, interpreter argv lists). */
   run: (words: Word[], text: string, scope: Scope, stdin: Stream) => Stream;
+}
+
+/** The command being judged (see `Session.current`). */
+export interface CurrentCommand {
+  via: string[];
+  name: string;
+  argv: string[];
+  /** Its resolved form, once a finding needed it: every finding about the command shares it. */
+  form?: string;
 }
 
 /** Where in the nesting of wrappers the analyzer currently is. */
@@ -114,10 +124,16 @@ export interface Invocation {
  */
 export function emit(session: Session, rule: ShellRuleId, detail: string, resolved?: string): void {
   if (session.findings.length >= 500) return;
-  const form = resolved ?? (session.current ? resolvedForm(session.current) : undefined);
+  const form = resolved ?? (session.current ? currentForm(session.current) : undefined);
   session.findings.push(
     form ? { rule, detail: clip(detail), resolved: clip(form, 240) } : { rule, detail: clip(detail) },
   );
+}
+
+/** The command's resolved form, formatted once however many findings are about it. */
+function currentForm(current: CurrentCommand): string {
+  if (current.form === undefined) current.form = resolvedForm(current);
+  return current.form;
 }
 
 /** How a command reads after resolution: the wrapper chain, then the argv (`sudo > sh -c > rm -rf /`). */
@@ -131,7 +147,7 @@ function quoteForDisplay(arg: string): string {
 }
 
 export function clip(text: string, max = 160): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
+  const flat = foldWhitespace(text);
   return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
 }
 

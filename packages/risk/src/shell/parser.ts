@@ -21,6 +21,12 @@ export async function initShellParser(): Promise<void> {
 /** A parser bound to the bash grammar. One per engine; parsing is synchronous. */
 export class BashParser {
   private readonly parser: Parser;
+  /** When the parse in progress must give up (`performance.now()` time). */
+  private deadline = 0;
+  /** Created once per parser rather than per parse: it only reads the current deadline. */
+  private readonly options = {
+    progressCallback: (() => performance.now() > this.deadline) as unknown as (state: unknown) => void,
+  };
 
   constructor() {
     if (!language) throw new Error('initShellParser() must complete before creating a BashParser');
@@ -33,10 +39,9 @@ export class BashParser {
    * runs past `budgetMs` (error recovery on adversarial input can be superlinear).
    */
   parse(text: string, budgetMs = PARSE_BUDGET_MS): Tree | null {
-    const deadline = performance.now() + budgetMs;
-    const progressCallback = (() => performance.now() > deadline) as unknown as (state: unknown) => void;
+    this.deadline = performance.now() + budgetMs;
     try {
-      return this.parser.parse(text, null, { progressCallback });
+      return this.parser.parse(text, null, this.options);
     } finally {
       this.parser.reset();
     }

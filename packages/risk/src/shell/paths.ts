@@ -208,8 +208,11 @@ export function isNetworkConfigPath(raw: string): boolean {
 /** Lexical normalisation: `$HOME`→`~`, folds `//`, `/./`, `..`; keeps a trailing `/*` as `/*`. */
 export function normalizePath(raw: string): string {
   let path = raw.trim();
-  path = path.replace(/^\$\{?HOME\}?(?=\/|$)/, '~');
+  if (path.startsWith('$')) path = path.replace(/^\$\{?HOME\}?(?=\/|$)/, '~');
   if (path === '' || path === '.') return '.';
+  // No empty, `.` or `..` segment to fold: the path is already normal (the common case).
+  if (!path.startsWith('.') && !path.includes('/.') && !path.includes('//') && !path.endsWith('/'))
+    return path;
   const absolute = path.startsWith('/');
   const parts: string[] = [];
   for (const part of path.split('/')) {
@@ -238,16 +241,17 @@ function container(path: string): string {
  * across requests (`.`, `/tmp/x`, `~/.ssh/id_rsa`), while it runs some sixty regexes: memoise it,
  * bounded so that adversarial input cannot grow the cache without limit.
  */
-const CLASS_CACHE = new Map<string, PathClass>();
 const CLASS_CACHE_LIMIT = 4096;
+/** One cache per value of `dynamic`, keyed by the raw path itself (no key string to build per call). */
+const CLASS_CACHES = { literal: new Map<string, PathClass>(), dynamic: new Map<string, PathClass>() };
 
 export function classifyPath(raw: string, dynamic = false): PathClass {
-  const key = dynamic ? `1${raw}` : `0${raw}`;
-  const cached = CLASS_CACHE.get(key);
+  const cache = dynamic ? CLASS_CACHES.dynamic : CLASS_CACHES.literal;
+  const cached = cache.get(raw);
   if (cached !== undefined) return cached;
   const cls = classifyUncached(raw, dynamic);
-  if (CLASS_CACHE.size >= CLASS_CACHE_LIMIT) CLASS_CACHE.clear();
-  CLASS_CACHE.set(key, cls);
+  if (cache.size >= CLASS_CACHE_LIMIT) cache.clear();
+  cache.set(raw, cls);
   return cls;
 }
 

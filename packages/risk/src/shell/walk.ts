@@ -1,11 +1,12 @@
 import type { Node } from 'web-tree-sitter';
+import { own } from '../own.ts';
 import { checkRedirect, runCommand } from './command.ts';
 import type { Redirect, Scope, Session, Stream, Word } from './context.ts';
 import { emit, literalWord, UNKNOWN } from './context.ts';
 import { checkAssignment } from './knowledge/environment.ts';
 import { classifyPath } from './paths.ts';
 import { isSpawnerLoop, spawnsItself } from './spawn.ts';
-import { resolveWord, WELL_KNOWN } from './words.ts';
+import { resolveWord, type SubstitutionVisitor, WELL_KNOWN } from './words.ts';
 
 const SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'ksh', 'ash', 'fish']);
 const SOCKETS = new Set(['nc', 'ncat', 'netcat', 'telnet', 'socat', 'openssl']);
@@ -39,7 +40,7 @@ function joinPieces(word: Word, piece: Word, vars: ReadonlyMap<string, string>):
   const name =
     word.text.endsWith('$') && !word.value.endsWith('$') ? /^[A-Za-z_][A-Za-z0-9_]*/.exec(value) : null;
   if (name) {
-    const known = vars.get(name[0]) ?? WELL_KNOWN[name[0]];
+    const known = vars.get(name[0]) ?? own(WELL_KNOWN, name[0]);
     if (known === undefined) unclear = true;
     else value = known + value.slice(name[0].length);
     word.expanded = true;
@@ -57,11 +58,42 @@ function joinPieces(word: Word, piece: Word, vars: ReadonlyMap<string, string>):
 }
 
 /**
+ * The words of one simple command, collected piece by piece. Where the last word ended, a piece
+ * that starts right there is part of the same bash word (see `joinPieces`).
+ */
+class CommandWords {
+  readonly words: Word[] = [];
+  private end = -1;
+
+  constructor(private readonly vars: ReadonlyMap<string, string>) {}
+
+  /** Adds the word or piece read from `node`. */
+  add(piece: Word, node: Node): void {
+    this.addAt(piece, node.startIndex, node.endIndex);
+  }
+
+  /**
+   * Adds a piece whose text is exactly its node's source text, so the node ends at its start plus
+   * that length (node positions count UTF-16 units, like the text): one call into the parser fewer.
+   */
+  addOwnText(piece: Word, node: Node): void {
+    this.addAt(piece, node.startIndex, node.startIndex + piece.text.length);
+  }
+
+  private addAt(piece: Word, start: number, end: number): void {
+    const last = this.words[this.words.length - 1];
+    if (last && start === this.end) joinPieces(last, piece, this.vars);
+    else this.words.push(piece);
+    this.end = end;
+  }
+}
+
+/**
  * Visits every statement of a bash syntax tree in execution order — pipelines, lists,
  * subshells, compound commands, function bodies, substitutions and heredoc bodies — and hands
  * each simple command to the command knowledge together with what its stdin receives.
  */
-export class Walker {
+export class Walker implements SubstitutionVisitor {
   constructor(private readonly session: Session) {}
 
   statement(node: Node, scope: Scope, stdin: Stream): Stream {
@@ -70,7 +102,8 @@ export class Walker {
         emit(this.session, 'shell.too-complex', 'the script has too many syntax nodes');
       return UNKNOWN;
     }
-    switch (node.type) {
+    const type = node.type;
+    switch (type) {
       case 'command':
         return this.command(node, scope, stdin, []);
       case 'pipeline':
@@ -79,8 +112,8 @@ export class Walker {
         // Judge the body with the loop variable bound to its first literal value.
         const variable = node.childForFieldName('variable')?.text;
         const values = node.childrenForFieldName('value').filter((c): c is Node => c !== null);
-        const first = values[0] ? resolveWord(values[0], this.session, scope, this.visitor) : undefined;
-        for (const value of values.slice(1)) resolveWord(value, this.session, scope, this.visitor);
+        const first = values[0] ? resolveWord(values[0], this.session, scope, this) : undefined;
+        for (const value of values.slice(1)) resolveWord(value, this.session, scope, this);
         if (variable && first && !first.unresolved) this.session.vars.set(variable, first.value);
         else if (variable) this.session.vars.delete(variable);
         const body = node.childForFieldName('body');
@@ -125,15 +158,18 @@ export class Walker {
           );
         return this.sequence(this.children(node), scope, stdin);
       default:
-        if (WORD_TYPES.has(node.type)) {
-          resolveWord(node, this.session, scope, this.visitor);
+        if (WORD_TYPES.has(type)) {
+          resolveWord(node, this.session, scope, this, type);
           return UNKNOWN;
         }
         return this.sequence(this.children(node), scope, stdin);
     }
   }
 
-  private readonly visitor = (node: Node, scope: Scope): Stream => this.substitution(node, scope);
+  /** Words hand their substitutions back here (the walker is its own visitor: no closure per walk). */
+  visitSubstitution(node: Node, scope: Scope): Stream {
+    return this.substitution(node, scope);
+  }
 
   private children(node: Node): Node[] {
     return node.namedChildren.filter((c): c is Node => c !== null);
@@ -177,7 +213,7 @@ export class Walker {
         input = this.heredoc(child, scope, continuations, redirects);
       } else if (child.type === 'herestring_redirect') {
         const content = this.children(child).find((c) => WORD_TYPES.has(c.type));
-        const word = content ? resolveWord(content, this.session, scope, this.visitor) : literalWord('');
+        const word = content ? resolveWord(content, this.session, scope, this) : literalWord('');
         input = word.dynamic ? UNKNOWN : { kind: 'literal', text: word.value };
       } else if (child.type === 'file_redirect') {
         const redirect = this.fileRedirect(child, scope);
@@ -246,7 +282,7 @@ export class Walker {
           for (const part of this.children(child)) {
             if (part.type === 'command_substitution') this.substitution(part, scope);
             else if (part.type === 'expansion' || part.type === 'simple_expansion') {
-              resolveWord(part, this.session, scope, this.visitor);
+              resolveWord(part, this.session, scope, this);
             }
           }
           break;
@@ -274,7 +310,7 @@ export class Walker {
       if (child && !child.isNamed) operator = child.text;
     }
     if (!destination) return undefined;
-    const target: Word = resolveWord(destination, this.session, scope, this.visitor);
+    const target: Word = resolveWord(destination, this.session, scope, this);
     return { operator, target };
   }
 
@@ -282,7 +318,7 @@ export class Walker {
     const nameNode = node.childForFieldName('name');
     const valueNode = node.childForFieldName('value');
     const name = nameNode?.text ?? '';
-    const value = valueNode ? resolveWord(valueNode, this.session, scope, this.visitor) : literalWord('');
+    const value = valueNode ? resolveWord(valueNode, this.session, scope, this) : literalWord('');
     checkAssignment(this.session, name, value.value, declaration || 'assignment', scope);
     if (!persistent) return;
     if (value.dynamic || valueNode?.type === 'array') this.session.vars.delete(name);
@@ -300,32 +336,26 @@ export class Walker {
   }
 
   private command(node: Node, scope: Scope, stdin: Stream, outerRedirects: Redirect[]): Stream {
-    const words: Word[] = [];
+    const pieces = new CommandWords(this.session.vars);
+    const words = pieces.words;
     const redirects = [...outerRedirects];
     let input = stdin;
-    // Where the last word ended: a piece that starts right there is part of the same bash word.
-    let wordEnd = -1;
-    const addPiece = (piece: Word, child: Node) => {
-      const last = words[words.length - 1];
-      if (last && child.startIndex === wordEnd) joinPieces(last, piece, this.session.vars);
-      else words.push(piece);
-      wordEnd = child.endIndex;
-    };
     for (const child of node.children) {
       if (!child) continue;
       if (!child.isNamed) {
         // The grammar sometimes leaves part of a word as an anonymous token (`==x`, `{a,b}$E`).
-        if (words.length > 0) addPiece(literalWord(child.text), child);
+        if (words.length > 0) pieces.addOwnText(literalWord(child.text), child);
         continue;
       }
-      switch (child.type) {
+      const type = child.type;
+      switch (type) {
         case 'variable_assignment':
           // A prefix assignment only affects this command's environment.
           this.assignment(child, scope, false, 'prefix');
           break;
         case 'command_name': {
           const inner = child.namedChild(0);
-          if (inner) addPiece(resolveWord(inner, this.session, scope, this.visitor), child);
+          if (inner) pieces.add(resolveWord(inner, this.session, scope, this), child);
           break;
         }
         case 'file_redirect': {
@@ -338,14 +368,14 @@ export class Walker {
         }
         case 'herestring_redirect': {
           const content = this.children(child).find((c) => WORD_TYPES.has(c.type));
-          const word = content ? resolveWord(content, this.session, scope, this.visitor) : literalWord('');
+          const word = content ? resolveWord(content, this.session, scope, this) : literalWord('');
           input = word.dynamic ? UNKNOWN : { kind: 'literal', text: word.value };
           break;
         }
         case 'comment':
           break;
         default:
-          if (words.length > 0) addPiece(resolveWord(child, this.session, scope, this.visitor), child);
+          if (words.length > 0) pieces.addOwnText(resolveWord(child, this.session, scope, this, type), child);
           else this.statement(child, scope, UNKNOWN);
       }
     }

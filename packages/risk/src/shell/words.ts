@@ -1,11 +1,14 @@
 import type { Node } from 'web-tree-sitter';
+import { own } from '../own.ts';
 import { expandBraces, hasBraces, isNullField, QUOTE_MARK, quotePattern, unquotePattern } from './brace.ts';
 import type { Scope, Session, Stream, Word } from './context.ts';
 import { emit } from './context.ts';
 import { expandParameter } from './parameter.ts';
 
 /** Visits a substitution's commands (they run) and returns what they print. */
-export type SubstitutionVisitor = (node: Node, scope: Scope) => Stream;
+export interface SubstitutionVisitor {
+  visitSubstitution(node: Node, scope: Scope): Stream;
+}
 
 /** Variables whose value the analyzer treats as known without seeing an assignment. */
 export const WELL_KNOWN: Record<string, string> = { HOME: '~' };
@@ -37,10 +40,17 @@ function substringValue(text: string, session: Session): string | undefined {
  * escapes decoded, known variables substituted. What cannot be known is kept as source text
  * and flagged `dynamic` so that callers never mistake it for a literal.
  */
-export function resolveWord(node: Node, session: Session, scope: Scope, visit: SubstitutionVisitor): Word {
+export function resolveWord(
+  node: Node,
+  session: Session,
+  scope: Scope,
+  visit: SubstitutionVisitor,
+  type = node.type,
+): Word {
+  const text = node.text;
   const word: Word = {
     value: '',
-    text: node.text,
+    text,
     dynamic: false,
     obfuscated: false,
     streams: [],
@@ -50,7 +60,7 @@ export function resolveWord(node: Node, session: Session, scope: Scope, visit: S
     substituted: false,
   };
   const pattern: Pattern = { text: '' };
-  appendNode(word, node, session, scope, visit, false, pattern);
+  appendNode(word, node, type, { session, scope, visit, pattern }, false, text);
   if (!word.unresolved && hasBraces(pattern.text)) {
     const expansion = expandBraces(pattern.text);
     if (expansion.truncated) {
@@ -68,6 +78,10 @@ export function resolveWord(node: Node, session: Session, scope: Scope, visit: S
   }
   return word;
 }
+
+/** A glob character, and one that no backslash escapes (the first test is the cheap one). */
+const GLOB_CHARACTER = /[*?[]/;
+const UNESCAPED_GLOB = /(^|[^\\])[*?[]/;
 
 const QUOTING_NODES = new Set(['raw_string', 'string', 'translated_string', 'ansi_c_string']);
 const PATTERN_BY_SOURCE = new Set([
@@ -91,41 +105,38 @@ interface Pattern {
   bareVariable?: boolean;
 }
 
-function appendNode(
-  word: Word,
-  node: Node,
-  session: Session,
-  scope: Scope,
-  visit: SubstitutionVisitor,
-  quoted: boolean,
-  pattern: Pattern,
-) {
+/**
+ * What stays the same while one word is resolved. Every node of the word is visited with its
+ * type (and, for the word's own node, its text) read once: each read is a call into the parser.
+ */
+interface Resolution {
+  session: Session;
+  scope: Scope;
+  visit: SubstitutionVisitor;
+  pattern: Pattern;
+}
+
+/** Appends a node of type `type`; `text` is its source text when the caller has already read it. */
+function appendNode(word: Word, node: Node, type: string, r: Resolution, quoted: boolean, text?: string) {
+  const pattern = r.pattern;
   const before = word.value.length;
-  if (QUOTING_NODES.has(node.type)) pattern.text += QUOTE_MARK;
-  appendValue(word, node, session, scope, visit, quoted, pattern);
+  if (QUOTING_NODES.has(type)) pattern.text += QUOTE_MARK;
+  appendValue(word, node, type, r, quoted, text);
   // Unquoted words and brace sequences add their source text themselves (see appendValue);
   // strings and concatenations add their parts.
   const bySource =
-    PATTERN_BY_SOURCE.has(node.type) &&
-    !(quoted && (node.type === 'word' || node.type === 'brace_expression'));
+    PATTERN_BY_SOURCE.has(type) && !(quoted && (type === 'word' || type === 'brace_expression'));
   if (!bySource) pattern.text += quotePattern(word.value.slice(before));
 }
 
-function appendValue(
-  word: Word,
-  node: Node,
-  session: Session,
-  scope: Scope,
-  visit: SubstitutionVisitor,
-  quoted: boolean,
-  pattern: Pattern,
-) {
-  switch (node.type) {
+function appendValue(word: Word, node: Node, type: string, r: Resolution, quoted: boolean, known?: string) {
+  const { session, scope, visit, pattern } = r;
+  switch (type) {
     case 'word': {
-      const text = node.text;
+      const text = known ?? node.text;
       const unescaped = unescapeBare(text);
       if (!quoted) pattern.text += text.includes('\\\n') ? text.replace(/\\\n/g, '') : text;
-      if (!quoted && /(^|[^\\])[*?[]/.test(text)) word.glob = true;
+      if (!quoted && GLOB_CHARACTER.test(text) && UNESCAPED_GLOB.test(text)) word.glob = true;
       if (unescaped !== text && !(text.startsWith('\\') && text.indexOf('\\', 1) === -1))
         word.obfuscated = true;
       word.value += unescaped;
@@ -133,16 +144,16 @@ function appendValue(
     }
     case 'brace_expression': {
       // `{1..3}`: expanded from the pattern once the whole word is known.
-      const text = node.text;
+      const text = known ?? node.text;
       word.value += text;
       if (!quoted) pattern.text += text;
       return;
     }
     case 'raw_string':
-      word.value += node.text.slice(1, -1);
+      word.value += (known ?? node.text).slice(1, -1);
       return;
     case 'ansi_c_string': {
-      const inner = node.text.slice(2, -1);
+      const inner = (known ?? node.text).slice(2, -1);
       if (/(^|[^\\])(\\\\)*\\$/.test(inner)) {
         // The grammar ended the string at an escaped quote (`$'\''`): what follows is misread,
         // so the word is not known rather than wrong.
@@ -158,18 +169,19 @@ function appendValue(
     case 'translated_string': {
       // The grammar leaves some literal text (newlines, for one) outside every child node, so
       // the gaps between children are read from the source.
-      const source = node.text;
+      const source = known ?? node.text;
       // Only whitespace next to a quote or a `$`, and newlines, fall outside the children; other
       // strings take the plain path (positions cost calls into the parser).
       const exact = /\n|^\$?"\s|\s"$|\s\$/.test(source);
       let cursor = 0;
       for (const child of node.children) {
         if (!child) continue;
+        const childType = child.type;
         if (!exact) {
-          if (child.type === '"' || child.type === '$"') continue;
+          if (childType === '"' || childType === '$"') continue;
           const begin = word.value.length;
-          if (child.type === 'string_content') word.value += unescapeDouble(child.text);
-          else if (child.isNamed) appendValue(word, child, session, scope, visit, true, pattern);
+          if (childType === 'string_content') word.value += unescapeDouble(child.text);
+          else if (child.isNamed) appendValue(word, child, childType, r, true);
           else word.value += child.text;
           pattern.text += quotePattern(word.value.slice(begin));
           continue;
@@ -181,7 +193,7 @@ function appendValue(
           pattern.text += quotePattern(gap);
         }
         cursor = Math.max(cursor, child.endIndex - node.startIndex);
-        if (child.type === '"' || child.type === '$"') {
+        if (childType === '"' || childType === '$"') {
           // A quote token can carry whitespace next to it (`" $V"`, `" "`): that is content.
           const token = child.text;
           const content =
@@ -193,12 +205,12 @@ function appendValue(
           continue;
         }
         const start = word.value.length;
-        if (child.type === 'string_content') word.value += unescapeDouble(child.text);
+        if (childType === 'string_content') word.value += unescapeDouble(child.text);
         else if (child.isNamed) {
           // An expansion's token can carry the whitespace before its `$` (`" $V"`): content.
           const lead = /^\s+/.exec(child.text)?.[0];
           if (lead) word.value += lead;
-          appendValue(word, child, session, scope, visit, true, pattern);
+          appendValue(word, child, childType, r, true);
         } else word.value += child.text;
         pattern.text += quotePattern(word.value.slice(start));
       }
@@ -206,91 +218,102 @@ function appendValue(
     }
     case 'concatenation':
       for (const child of node.namedChildren) {
-        if (child) appendNode(word, child, session, scope, visit, quoted, pattern);
-      }
-      if (
-        node.namedChildren.some(
-          (c) => c && (c.type === 'raw_string' || c.type === 'string' || c.type === 'ansi_c_string'),
-        )
-      ) {
-        word.obfuscated = true;
+        if (!child) continue;
+        const childType = child.type;
+        appendNode(word, child, childType, r, quoted);
+        if (childType === 'raw_string' || childType === 'string' || childType === 'ansi_c_string')
+          word.obfuscated = true;
       }
       return;
     case 'simple_expansion':
     case 'expansion':
-      if (node.type === 'simple_expansion' && !quoted) pattern.bareVariable = true;
-      appendExpansion(word, node, session, scope, visit);
+      if (type === 'simple_expansion' && !quoted) pattern.bareVariable = true;
+      appendExpansion(word, node, type, session, scope, visit, known);
       return;
     case 'command_substitution':
     case 'process_substitution': {
-      const stream = visit(node, scope);
+      const stream = visit.visitSubstitution(node, scope);
       word.streams.push(stream);
       word.dynamic = true;
-      if (node.type === 'command_substitution') word.substituted = true;
+      if (type === 'command_substitution') word.substituted = true;
       word.expanded = true;
-      if (node.type === 'command_substitution' && stream.kind === 'literal') word.value += stream.text.trim();
+      if (type === 'command_substitution' && stream.kind === 'literal') word.value += stream.text.trim();
       else {
-        word.value += node.text;
+        word.value += known ?? node.text;
         word.unresolved = true;
       }
       return;
     }
     case 'number':
-      word.value += node.text;
+      word.value += known ?? node.text;
       return;
     default:
       // Arithmetic, arrays, brace ranges: the value is not evaluated, but substitutions inside run.
       word.dynamic = true;
       word.unresolved = true;
       for (const child of node.namedChildren) {
-        if (child && (child.type === 'command_substitution' || child.type === 'process_substitution')) {
-          word.streams.push(visit(child, scope));
-          if (child.type === 'command_substitution') word.substituted = true;
+        const childType = child?.type;
+        if (child && (childType === 'command_substitution' || childType === 'process_substitution')) {
+          word.streams.push(visit.visitSubstitution(child, scope));
+          if (childType === 'command_substitution') word.substituted = true;
         }
       }
-      word.value += node.text;
+      word.value += known ?? node.text;
   }
 }
 
-function appendExpansion(word: Word, node: Node, session: Session, scope: Scope, visit: SubstitutionVisitor) {
+function appendExpansion(
+  word: Word,
+  node: Node,
+  type: string,
+  session: Session,
+  scope: Scope,
+  visit: SubstitutionVisitor,
+  known?: string,
+) {
   const children = node.namedChildren.filter((c): c is Node => c !== null);
-  const nameNode = children.find((c) => c.type === 'variable_name' || c.type === 'special_variable_name');
-  const name = nameNode?.text;
-  const plain = node.type === 'simple_expansion' || (children.length === 1 && node.text === `\${${name}}`);
+  const childTypes = children.map((c) => c.type);
+  const nameIndex = childTypes.findIndex((t) => t === 'variable_name' || t === 'special_variable_name');
+  const name = nameIndex === -1 ? undefined : children[nameIndex]?.text;
+  // `${…}` forms are read from their source text; a plain `$NAME` needs only its name.
+  const braced = type === 'simple_expansion' ? undefined : (known ?? node.text);
+  const plain = braced === undefined || (children.length === 1 && braced === `\${${name}}`);
   if (name === 'IFS') {
-    emit(session, 'shell.ifs-expansion', node.text);
+    emit(session, 'shell.ifs-expansion', braced ?? known ?? node.text);
     word.value += ' ';
     word.dynamic = true;
     word.expanded = true;
     return;
   }
   // Substitutions in default values (`${X:-$(cmd)}`) run too.
-  for (const child of children) {
-    if (child.type === 'command_substitution' || child.type === 'process_substitution') {
-      word.streams.push(visit(child, scope));
-      if (child.type === 'command_substitution') word.substituted = true;
+  for (let i = 0; i < children.length; i++) {
+    const childType = childTypes[i];
+    if (childType === 'command_substitution' || childType === 'process_substitution') {
+      word.streams.push(visit.visitSubstitution(children[i] as Node, scope));
+      if (childType === 'command_substitution') word.substituted = true;
     }
   }
   word.expanded = true;
-  const slice = plain
-    ? undefined
-    : (substringValue(node.text, session) ?? expandParameter(node.text, (n) => session.vars.get(n)));
+  const slice =
+    plain || braced === undefined
+      ? undefined
+      : (substringValue(braced, session) ?? expandParameter(braced, (n) => session.vars.get(n)));
   if (slice !== undefined) {
     word.value += slice;
     word.obfuscated = true;
     return;
   }
   if (plain && name !== undefined) {
-    const known = session.vars.get(name) ?? WELL_KNOWN[name];
+    const known = session.vars.get(name) ?? own(WELL_KNOWN, name);
     if (known !== undefined) {
       word.value += known;
-      if (WELL_KNOWN[name] === undefined) word.obfuscated = true;
+      if (own(WELL_KNOWN, name) === undefined) word.obfuscated = true;
       return;
     }
   }
   word.dynamic = true;
   word.unresolved = true;
-  word.value += node.text;
+  word.value += braced ?? known ?? node.text;
 }
 
 /** Quote removal for an unquoted word: a backslash escapes the next character; `\`+newline vanishes. */
@@ -366,7 +389,7 @@ export function decodeAnsiC(body: string): string {
       continue;
     }
     const next = body[i + 1] as string;
-    const simple = SIMPLE_ESCAPES[next];
+    const simple = own(SIMPLE_ESCAPES, next);
     if (simple !== undefined) {
       out += simple;
       i++;

@@ -1,3 +1,4 @@
+import { own } from '../own.ts';
 import { basename, firstPositionalIndex, optionValues } from './argv.ts';
 import type { Invocation, Stream, Word } from './context.ts';
 import { emit, literalWord } from './context.ts';
@@ -652,9 +653,9 @@ export const WRAPPER_NAMES: readonly string[] = [...Object.keys(SPECIAL), ...Obj
 
 /** Returns how to unwrap `inv` when its program is a wrapper, or undefined for ordinary programs. */
 export function unwrap(inv: Invocation): Unwrapped | undefined {
-  const special = SPECIAL[inv.name];
+  const special = own(SPECIAL, inv.name);
   if (special) return special(inv);
-  const valued = SIMPLE[inv.name];
+  const valued = own(SIMPLE, inv.name);
   if (!valued) return undefined;
   if (PRIVILEGED_WRAPPERS.has(inv.name)) {
     const index = firstPositionalIndex(inv.argv, valued);

@@ -1,3 +1,4 @@
+import { foldWhitespace } from '../text.ts';
 import type { Finding } from '../types.ts';
 import type { SqlRuleId } from './rules.ts';
 
@@ -24,6 +25,6 @@ export class FindingSet {
 
 /** Keeps approver-facing details readable when a statement embeds a long literal. */
 export function clip(text: string, max = 80): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
+  const flat = foldWhitespace(text);
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }

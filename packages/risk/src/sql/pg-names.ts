@@ -1,4 +1,6 @@
 /** Human statement names (`DELETE`, `DROP TABLE`, `ALTER TABLE`) for libpg-query node types. */
+
+import { own } from '../own.ts';
 import { isObject, type JsonObject } from './walk.ts';
 
 const FIXED: Record<string, string> = {
@@ -86,7 +88,7 @@ export function pgStatementName(type: string, b: JsonObject): string {
   if (type === 'AlterTableStmt') return `ALTER ${objectTypeWord(b.objtype)}`;
   if (type === 'VariableSetStmt' && b.kind === 'VAR_RESET') return 'RESET';
   if (type === 'SelectStmt' && isObject(b.intoClause)) return 'SELECT INTO';
-  const fixed = FIXED[type];
+  const fixed = own(FIXED, type);
   if (fixed) return fixed;
   // AlterRoleStmt → ALTER ROLE, CreateForeignServerStmt → CREATE FOREIGN SERVER.
   return type

@@ -531,13 +531,20 @@ interface Visit {
   childCtx: Ctx | null;
 }
 
-function visitNode(type: string, b: JsonObject, text: string, st: State, ctx: Ctx): Visit {
-  const done = (childCtx: Ctx | null = ctx): Visit => ({ outcome: 'done', childCtx });
-  // Statement-level effects do not happen under plain EXPLAIN; calls are still reported.
-  const add = (rule: SqlRuleId, detail: string) => {
-    if (!ctx.explainOnly) st.fs.add(rule, `${st.prefix}${detail}`);
-  };
+/**
+ * The statement's effect is handled: its children are walked in the same context. (Module-level
+ * helpers rather than closures: this runs for every node of every statement tree.)
+ */
+function done(ctx: Ctx): Visit {
+  return { outcome: 'done', childCtx: ctx };
+}
 
+/** A statement-level effect; under plain EXPLAIN it does not happen (calls are still reported). */
+function addEffect(st: State, ctx: Ctx, rule: SqlRuleId, detail: string): void {
+  if (!ctx.explainOnly) st.fs.add(rule, `${st.prefix}${detail}`);
+}
+
+function visitNode(type: string, b: JsonObject, text: string, st: State, ctx: Ctx): Visit {
   if (type === 'FuncCall') {
     funcCallFindings(b, st, false);
     return { outcome: 'read', childCtx: ctx };
@@ -547,40 +554,46 @@ function visitNode(type: string, b: JsonObject, text: string, st: State, ctx: Ct
 
   if (type === 'RenameStmt' && /^OBJECT_(TABLE|COLUMN|FOREIGN_TABLE|SCHEMA)$/.test(String(b.renameType))) {
     // Renaming a table, schema or column breaks every query and client that uses the old name.
-    add(RULE.rename, `${pgStatementName(type, b)} renames what clients query`);
-    return done();
+    addEffect(st, ctx, RULE.rename, `${pgStatementName(type, b)} renames what clients query`);
+    return done(ctx);
   }
   if (DDL_TYPES.has(type)) {
-    add(RULE.ddl, `${pgStatementName(type, b)} changes the schema`);
-    return done();
+    addEffect(st, ctx, RULE.ddl, `${pgStatementName(type, b)} changes the schema`);
+    return done(ctx);
   }
   if (MAINTENANCE_TYPES.has(type)) {
-    add(RULE.maintenance, `${pgStatementName(type, b)} locks or rewrites tables`);
-    return done();
+    addEffect(st, ctx, RULE.maintenance, `${pgStatementName(type, b)} locks or rewrites tables`);
+    return done(ctx);
   }
   if (PRIVILEGE_TYPES.has(type)) {
-    add(RULE.privilege, `${pgStatementName(type, b)} changes roles or privileges`);
-    return done();
+    addEffect(st, ctx, RULE.privilege, `${pgStatementName(type, b)} changes roles or privileges`);
+    return done(ctx);
   }
   if (REMOTE_TYPES.has(type)) {
-    add(RULE.remoteConnection, `${pgStatementName(type, b)} connects the database to another server`);
-    return done();
+    addEffect(
+      st,
+      ctx,
+      RULE.remoteConnection,
+      `${pgStatementName(type, b)} connects the database to another server`,
+    );
+    return done(ctx);
   }
   if (SERVER_CONFIG_TYPES.has(type)) {
-    add(RULE.serverConfig, `${pgStatementName(type, b)} changes server-wide configuration`);
-    return done();
+    addEffect(st, ctx, RULE.serverConfig, `${pgStatementName(type, b)} changes server-wide configuration`);
+    return done(ctx);
   }
   if (SESSION_TYPES.has(type)) {
     if (type === 'PrepareStmt' && typeof b.name === 'string') st.prepared.add(b.name);
-    if (type !== 'PrepareStmt') add(RULE.session, `${pgStatementName(type, b)} affects only this session`);
-    return done();
+    if (type !== 'PrepareStmt')
+      addEffect(st, ctx, RULE.session, `${pgStatementName(type, b)} affects only this session`);
+    return done(ctx);
   }
 
   switch (type) {
     case 'SelectStmt':
       if (isObject(b.intoClause)) {
-        add(RULE.ddl, `SELECT INTO creates table ${relName(b.intoClause.rel)}`);
-        return done();
+        addEffect(st, ctx, RULE.ddl, `SELECT INTO creates table ${relName(b.intoClause.rel)}`);
+        return done(ctx);
       }
       return { outcome: 'read', childCtx: ctx };
     case 'ExplainStmt': {
@@ -594,140 +607,164 @@ function visitNode(type: string, b: JsonObject, text: string, st: State, ctx: Ct
     case 'DeclareCursorStmt':
       return { outcome: 'read', childCtx: ctx };
     case 'InsertStmt':
-      add(RULE.write, `INSERT INTO ${relName(b.relation)}`);
-      return done();
+      addEffect(st, ctx, RULE.write, `INSERT INTO ${relName(b.relation)}`);
+      return done(ctx);
     case 'DeleteStmt':
     case 'UpdateStmt':
       if (!ctx.explainOnly) whereFindings(type === 'DeleteStmt' ? 'DELETE' : 'UPDATE', b, st, ctx);
-      return done();
+      return done(ctx);
     case 'MergeStmt': {
       const target = relName(b.relation);
-      add(RULE.write, `MERGE INTO ${target}`);
+      addEffect(st, ctx, RULE.write, `MERGE INTO ${target}`);
       const clauses = JSON.stringify(b.mergeWhenClauses ?? []);
       if (clauses.includes('CMD_DELETE') && tautology(pgExpr(b.joinCondition))) {
-        add(RULE.deleteTautology, `MERGE INTO ${target} deletes on a join condition that matches every row`);
+        addEffect(
+          st,
+          ctx,
+          RULE.deleteTautology,
+          `MERGE INTO ${target} deletes on a join condition that matches every row`,
+        );
       }
-      return done();
+      return done(ctx);
     }
     case 'NotifyStmt':
     case 'RefreshMatViewStmt':
-      add(RULE.write, `${pgStatementName(type, b)} has side effects`);
-      return done();
+      addEffect(st, ctx, RULE.write, `${pgStatementName(type, b)} has side effects`);
+      return done(ctx);
     case 'TruncateStmt': {
       const rels = Array.isArray(b.relations) ? b.relations.map(relName).join(', ') : '?';
-      add(RULE.truncate, `TRUNCATE ${rels} removes every row`);
-      return done();
+      addEffect(st, ctx, RULE.truncate, `TRUNCATE ${rels} removes every row`);
+      return done(ctx);
     }
     case 'DropStmt': {
       const what = objectTypeWord(b.removeType);
       const names = Array.isArray(b.objects) ? b.objects.map(objectName).join(', ') : '?';
       const cascade = b.behavior === 'DROP_CASCADE';
-      if (b.removeType === 'OBJECT_EVENT_TRIGGER') add(RULE.defenseEvasion, `DROP EVENT TRIGGER ${names}`);
+      if (b.removeType === 'OBJECT_EVENT_TRIGGER')
+        addEffect(st, ctx, RULE.defenseEvasion, `DROP EVENT TRIGGER ${names}`);
       else if (DATA_OBJECTS.has(String(b.removeType)) || cascade) {
-        add(RULE.drop, `DROP ${what} ${names}${cascade ? ' CASCADE' : ''} destroys data irreversibly`);
-      } else add(RULE.dropObject, `DROP ${what} ${names}`);
-      return done();
+        addEffect(
+          st,
+          ctx,
+          RULE.drop,
+          `DROP ${what} ${names}${cascade ? ' CASCADE' : ''} destroys data irreversibly`,
+        );
+      } else addEffect(st, ctx, RULE.dropObject, `DROP ${what} ${names}`);
+      return done(ctx);
     }
     case 'DropdbStmt':
-      add(RULE.drop, `DROP DATABASE ${String(b.dbname)} destroys a whole database`);
-      return done();
+      addEffect(st, ctx, RULE.drop, `DROP DATABASE ${String(b.dbname)} destroys a whole database`);
+      return done(ctx);
     case 'DropTableSpaceStmt':
-      add(RULE.drop, `DROP TABLESPACE ${String(b.tablespacename)}`);
-      return done();
+      addEffect(st, ctx, RULE.drop, `DROP TABLESPACE ${String(b.tablespacename)}`);
+      return done(ctx);
     case 'DropOwnedStmt':
-      add(RULE.drop, 'DROP OWNED drops every object the role owns');
-      return done();
+      addEffect(st, ctx, RULE.drop, 'DROP OWNED drops every object the role owns');
+      return done(ctx);
     case 'DropSubscriptionStmt':
     case 'DropUserMappingStmt':
-      add(RULE.dropObject, pgStatementName(type, b));
-      return done();
+      addEffect(st, ctx, RULE.dropObject, pgStatementName(type, b));
+      return done(ctx);
     case 'AlterTableStmt':
       if (!ctx.explainOnly) alterTableFindings(b, st);
-      return done();
+      return done(ctx);
     case 'AlterEventTrigStmt':
-      add(RULE.defenseEvasion, 'ALTER EVENT TRIGGER can switch off auditing hooks');
-      return done();
+      addEffect(st, ctx, RULE.defenseEvasion, 'ALTER EVENT TRIGGER can switch off auditing hooks');
+      return done(ctx);
     case 'VariableSetStmt': {
       const setting = typeof b.name === 'string' ? b.name : '';
       if (b.kind === 'VAR_RESET' || b.kind === 'VAR_RESET_ALL') {
-        add(RULE.session, `RESET ${setting || 'ALL'} affects only this session`);
+        addEffect(st, ctx, RULE.session, `RESET ${setting || 'ALL'} affects only this session`);
       } else if (!ctx.explainOnly && (IDENTITY_SETTINGS.has(setting) || EVASION_SETTINGS.has(setting))) {
         settingFindings(setting, st, `SET ${setting}`);
-      } else add(RULE.session, `SET ${setting || 'TRANSACTION'} affects only this session`);
-      return done();
+      } else addEffect(st, ctx, RULE.session, `SET ${setting || 'TRANSACTION'} affects only this session`);
+      return done(ctx);
     }
     case 'CopyStmt': {
       const target = b.relation ? relName(b.relation) : '(query)';
       const dir = b.is_from === true ? 'FROM' : 'TO';
       if (b.is_program === true) {
-        add(
+        addEffect(
+          st,
+          ctx,
           RULE.serverProgram,
           `COPY ${target} ${dir} PROGRAM '${clip(String(b.filename ?? ''))}' runs a shell command on the server`,
         );
       } else if (typeof b.filename === 'string') {
-        add(
+        addEffect(
+          st,
+          ctx,
           RULE.serverFileAccess,
           `COPY ${target} ${dir} '${clip(b.filename)}' uses a file on the database server`,
         );
       } else if (b.is_from === true) {
-        add(RULE.write, `COPY ${target} FROM STDIN loads rows`);
+        addEffect(st, ctx, RULE.write, `COPY ${target} FROM STDIN loads rows`);
       } else return { outcome: 'read', childCtx: ctx };
-      return done();
+      return done(ctx);
     }
     case 'DoStmt':
       if (!ctx.explainOnly) doBlockFindings(b, st);
-      return done();
+      return done(ctx);
 
     case 'CreateFunctionStmt':
       if (!ctx.explainOnly) createFunctionFindings(b, text, st);
-      return done();
+      return done(ctx);
     case 'AlterFunctionStmt': {
       const opts = defElems(b.actions);
       if (opts.has('security') && defTrue(opts.get('security'))) {
-        add(
+        addEffect(
+          st,
+          ctx,
           RULE.privilege,
           'ALTER FUNCTION … SECURITY DEFINER makes a function run with its owner’s privileges',
         );
-      } else add(RULE.ddl, 'ALTER FUNCTION changes a routine');
-      return done();
+      } else addEffect(st, ctx, RULE.ddl, 'ALTER FUNCTION changes a routine');
+      return done(ctx);
     }
     case 'CreateTrigStmt':
     case 'RuleStmt':
     case 'CreateEventTrigStmt':
-      add(RULE.routine, `${pgStatementName(type, b)} stores code that runs on future events`);
-      return done();
+      addEffect(st, ctx, RULE.routine, `${pgStatementName(type, b)} stores code that runs on future events`);
+      return done(ctx);
     case 'CreatePLangStmt': {
       const lang = String(b.plname ?? '').toLowerCase();
-      add(
+      addEffect(
+        st,
+        ctx,
         b.pltrusted === true && !UNTRUSTED_LANGUAGES.has(lang) ? RULE.routine : RULE.untrustedLanguage,
         `CREATE LANGUAGE ${lang}`,
       );
-      return done();
+      return done(ctx);
     }
     case 'CreateExtensionStmt': {
       const ext = String(b.extname ?? '').toLowerCase();
-      add(extensionRule(ext), `CREATE EXTENSION ${ext}`);
-      return done();
+      addEffect(st, ctx, extensionRule(ext), `CREATE EXTENSION ${ext}`);
+      return done(ctx);
     }
     case 'LoadStmt':
-      add(
+      addEffect(
+        st,
+        ctx,
         RULE.untrustedLanguage,
         `LOAD '${clip(String(b.filename ?? ''))}' loads a shared library into the server`,
       );
-      return done();
+      return done(ctx);
     case 'CallStmt': {
       const call = isObject(b.funccall) ? b.funccall : {};
-      add(
+      addEffect(
+        st,
+        ctx,
         RULE.routineCall,
         `CALL ${strings(call.funcname).join('.')}() runs a procedure whose effects are not visible`,
       );
       funcCallFindings(call, st, true);
-      return done();
+      return done(ctx);
     }
     case 'ExecuteStmt': {
       const n = String(b.name ?? '');
-      if (!st.prepared.has(n)) add(RULE.dynamicSql, `EXECUTE ${n} runs a prepared statement not shown here`);
-      return done();
+      if (!st.prepared.has(n))
+        addEffect(st, ctx, RULE.dynamicSql, `EXECUTE ${n} runs a prepared statement not shown here`);
+      return done(ctx);
     }
     default:
       return { outcome: 'unknown', childCtx: ctx };

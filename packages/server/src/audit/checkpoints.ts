@@ -4,6 +4,7 @@ import { signCompactJws } from '@gatehouse/verdict';
 import { asc, gt, sql } from 'drizzle-orm';
 import type { KeyRing } from '../keys/keyring.ts';
 import type { ChainHead } from './chain.ts';
+import type { Witnesses, WitnessOutcome } from './witness.ts';
 
 export const CHECKPOINT_TYP = 'gatehouse-audit-checkpoint+jwt';
 const CHECKPOINT_LOCK = 0x6a7e_4d18;
@@ -31,13 +32,26 @@ export function decodeCheckpoint(jws: string): CheckpointPayload {
   return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as CheckpointPayload;
 }
 
+export type CreatedCheckpoint = CheckpointPayload & {
+  /** What the witnesses did with it: the line the file took, the witnesses that failed. */
+  witness?: WitnessOutcome;
+};
+
 /**
  * Signs the current heads of every chain that moved since the last checkpoint. Serialised
  * across processes by an advisory lock, so checkpoints form one line. Returns undefined
  * when nothing moved and `force` is false (interval checkpoints of an idle log).
+ *
+ * Once committed, the checkpoint goes to the witnesses (never before: a witness must not
+ * know a checkpoint the database could still roll back). A witness that fails leaves the
+ * checkpoint in place; the outcome says which failed, and the next entry carries every lane.
  */
-export async function createCheckpoint(db: Db, keys: KeyRing, options: { force?: boolean } = {}) {
-  return db.transaction(async (tx) => {
+export async function createCheckpoint(
+  db: Db,
+  keys: KeyRing,
+  options: { force?: boolean; witness?: Witnesses } = {},
+): Promise<CreatedCheckpoint | undefined> {
+  const created = await db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${CHECKPOINT_LOCK})`);
     const previous = await tx
       .select()
@@ -71,8 +85,25 @@ export async function createCheckpoint(db: Db, keys: KeyRing, options: { force?:
     };
     const jws = signCompactJws({ typ: CHECKPOINT_TYP }, payload, await keys.signer('audit'));
     await tx.insert(schema.auditCheckpoints).values({ seq: payload.seq, createdAt: now, jws });
-    return payload;
+    const all = (current.rows as { chain: string; seq: string | number; hash: string }[]).map((r) => ({
+      chain: r.chain,
+      seq: Number(r.seq),
+      hash: r.hash,
+    }));
+    return { payload, jws, all };
   });
+  if (!created) return undefined;
+  const { payload, jws, all } = created;
+  if (!options.witness?.configured) return payload;
+  const full = options.witness.wantsFull;
+  const witness = await options.witness.record({
+    kind: 'checkpoint',
+    checkpoint: { seq: payload.seq, hash: checkpointHash(jws), createdAt: payload.createdAt },
+    events: payload.events,
+    lanes: full ? all : payload.heads,
+    full,
+  });
+  return { ...payload, witness };
 }
 
 /** Checkpoints after `seq`, in order. */

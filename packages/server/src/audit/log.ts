@@ -1,9 +1,13 @@
+import { existsSync } from 'node:fs';
 import { type Db, schema } from '@gatehouse/db';
-import { and, asc, eq, gte, inArray, lte, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { JWK } from 'jose';
 import type { ChainedEvent } from './chain.ts';
-import { checkpointsAfter, decodeCheckpoint } from './checkpoints.ts';
-import { LogVerifier, type VerifyReport } from './verify.ts';
+import { checkpointHash, checkpointsAfter, decodeCheckpoint } from './checkpoints.ts';
+import type { VerifiedPosition, VerifyReport, WitnessSummary } from './types.ts';
+import { LogVerifier } from './verify.ts';
+import { WitnessReader, type WitnessState } from './witness.ts';
+import { checkExpectedHead, compareWithWitness, type DatabaseView } from './witness-check.ts';
 
 type EventRow = typeof schema.auditEvents.$inferSelect;
 const PAGE = 5_000;
@@ -34,29 +38,244 @@ export async function* readEvents(db: Db, where?: SQL): AsyncGenerator<EventRow>
   }
 }
 
-/** Walks every chain and every checkpoint of the database against the trusted audit keys. */
+export interface VerifyOptions {
+  /**
+   * Witness files to compare the database with. A required one that cannot be read fails
+   * the verification (fail closed); one that is not there and not required is skipped.
+   */
+  witnesses?: { path: string; required: boolean; reader?: WitnessReader }[];
+  /** A head recorded earlier (`--expect-head`): the database must still hold that checkpoint. */
+  expectHead?: { checkpoint: number; hash: string };
+  /**
+   * Continue from an earlier verification instead of walking everything: only events after
+   * each lane's verified head and checkpoints after the verified one are read; the verified
+   * heads themselves must still be there, with as many events below them as before.
+   */
+  from?: VerifiedPosition;
+}
+
+export type DatabaseReport = VerifyReport & {
+  /** Where this verification ended, for the next incremental one. */
+  position: VerifiedPosition;
+};
+
+/**
+ * Walks every chain and every checkpoint of the database against the trusted audit keys,
+ * then compares the database with the witnesses and the expected head. Witnesses are read
+ * first: the database, read after, is at least as new as anything they recorded.
+ */
 export async function verifyDatabase(
   db: Db,
   keys: readonly JWK[],
   progress?: Progress,
-): Promise<VerifyReport> {
-  const checkpoints = await checkpointsAfter(db);
+  options: VerifyOptions = {},
+): Promise<DatabaseReport> {
+  const started = new Date().toISOString();
+  const witnesses: WitnessState[] = [];
+  const summaries: WitnessSummary[] = [];
+  for (const w of options.witnesses ?? []) {
+    const state = await (w.reader ?? new WitnessReader(w.path)).read(keys);
+    const absent = state.status === 'unavailable' && !w.required && !existsSync(w.path);
+    if (absent) {
+      summaries.push({ name: state.name, status: 'absent', entries: 0 });
+      continue;
+    }
+    witnesses.push(state);
+    summaries.push(summarize(state));
+  }
+
+  const from = options.from;
+  const checkpoints = await checkpointsAfter(db, from?.checkpoint?.seq ?? 0);
   const wanted = headPositions(checkpoints.map((c) => c.jws));
   const found = new Map<string, string>();
-  const [count] = (await db.execute(sql`select count(*)::bigint as n from audit_events`)).rows as {
-    n: string;
-  }[];
-  const total = Number(count?.n ?? 0);
   const verifier = new LogVerifier();
   let done = 0;
-  for await (const row of readEvents(db)) {
-    verifier.addEvent(asChained(row));
-    const key = `${row.chain}\u0000${row.seq}`;
-    if (wanted.has(key)) found.set(key, row.hash);
-    if (++done % 10_000 === 0) progress?.(done, total);
+  if (!from) {
+    const [count] = (await db.execute(sql`select count(*)::bigint as n from audit_events`)).rows as {
+      n: string;
+    }[];
+    const total = Number(count?.n ?? 0);
+    for await (const row of readEvents(db)) {
+      verifier.addEvent(asChained(row));
+      const key = `${row.chain}\u0000${row.seq}`;
+      if (wanted.has(key)) found.set(key, row.hash);
+      if (++done % 10_000 === 0) progress?.(done, total);
+    }
+    progress?.(done, total);
+  } else {
+    await checkAnchors(db, from, verifier);
+    const anchors = new Map(from.lanes.map((h) => [h.chain, h]));
+    for (const chain of await listChains(db)) {
+      const anchor = anchors.get(chain);
+      for await (const row of readEvents(
+        db,
+        and(eq(schema.auditEvents.chain, chain), gt(schema.auditEvents.seq, anchor?.seq ?? 0)),
+      )) {
+        verifier.addEvent(asChained(row));
+        const key = `${row.chain}\u0000${row.seq}`;
+        if (wanted.has(key)) found.set(key, row.hash);
+        if (++done % 10_000 === 0) progress?.(done, 0);
+      }
+    }
+    progress?.(done, 0);
   }
-  progress?.(done, total);
-  return verifier.finish(checkpoints, keys, async (chain, seq) => found.get(`${chain}\u0000${seq}`));
+  const view = databaseView(db, checkpoints);
+  const lookup = async (chain: string, seq: number) =>
+    found.get(`${chain}\u0000${seq}`) ?? (from ? view.eventHash(chain, seq) : undefined);
+  const report = await verifier.finish(checkpoints, keys, lookup, {
+    previous: from?.checkpoint ?? undefined,
+  });
+
+  const resolved = await view.resolve();
+  for (const state of witnesses)
+    for (const problem of await compareWithWitness(state, resolved)) verifier.report(problem);
+  if (options.expectHead)
+    for (const problem of await checkExpectedHead(options.expectHead, resolved)) verifier.report(problem);
+
+  const head =
+    report.head ??
+    (from?.checkpoint ? { checkpoint: from.checkpoint.seq, hash: from.checkpoint.hash } : undefined);
+  const problems = verifier.problems;
+  return {
+    ...report,
+    ok: problems.length === 0,
+    problems: [...problems],
+    ...(head ? { head } : {}),
+    witnesses: summaries,
+    ...(from ? { from: { at: from.at, checkpoint: from.checkpoint?.seq ?? null } } : {}),
+    position: {
+      at: started,
+      checkpoint: head ? { seq: head.checkpoint, hash: head.hash } : null,
+      lanes: verifier.heads(),
+    },
+  };
+}
+
+function summarize(state: WitnessState): WitnessSummary {
+  const newest = Math.max(0, ...state.checkpoints.keys());
+  return {
+    name: state.name,
+    status: state.status,
+    entries: state.entries,
+    ...(state.lastAt ? { lastAt: state.lastAt } : {}),
+    ...(newest > 0 ? { checkpoint: newest } : {}),
+  };
+}
+
+/**
+ * The heads an earlier verification vouched for must still be there, with the same hash and
+ * every event below them: a deletion or wipe of what was verified is caught without reading it.
+ */
+async function checkAnchors(db: Db, from: VerifiedPosition, verifier: LogVerifier): Promise<void> {
+  if (from.checkpoint) {
+    const [row] = await db
+      .select({ jws: schema.auditCheckpoints.jws })
+      .from(schema.auditCheckpoints)
+      .where(eq(schema.auditCheckpoints.seq, from.checkpoint.seq));
+    if (!row) {
+      verifier.report({
+        kind: 'rolled-back',
+        checkpoint: from.checkpoint.seq,
+        since: from.at,
+        detail: `checkpoint ${from.checkpoint.seq}, verified at ${from.at}, is not in the database: everything since may be gone`,
+      });
+    } else if (checkpointHash(row.jws) !== from.checkpoint.hash) {
+      verifier.report({
+        kind: 'bad-checkpoint',
+        checkpoint: from.checkpoint.seq,
+        since: from.at,
+        detail: `checkpoint ${from.checkpoint.seq} differs from the one verified at ${from.at}`,
+      });
+    }
+  }
+  for (const anchor of from.lanes) {
+    const result = await db.execute(sql`
+      select count(*)::bigint as n,
+        (select hash from audit_events where chain = ${anchor.chain} and seq = ${anchor.seq} limit 1) as hash
+      from audit_events where chain = ${anchor.chain} and seq <= ${anchor.seq}`);
+    const row = result.rows[0] as { n: string; hash: string | null };
+    const n = Number(row.n);
+    const at = { chain: anchor.chain, seq: anchor.seq, since: from.at };
+    if (n === 0) {
+      verifier.report({
+        kind: 'lane-missing',
+        ...at,
+        detail: `lane ${anchor.chain} has no events up to seq ${anchor.seq}, verified at ${from.at}: all ${anchor.seq} missing since then`,
+      });
+    } else if (row.hash === null) {
+      verifier.report({
+        kind: 'truncated',
+        ...at,
+        detail: `lane ${anchor.chain} no longer reaches seq ${anchor.seq}, verified at ${from.at}`,
+      });
+    } else if (row.hash !== anchor.hash) {
+      verifier.report({
+        kind: 'modified',
+        ...at,
+        detail: `the event at seq ${anchor.seq} differs from the one verified at ${from.at}`,
+      });
+    } else if (n !== anchor.seq) {
+      verifier.report({
+        kind: 'deleted',
+        ...at,
+        detail: `${anchor.seq - n} of the ${anchor.seq} events up to seq ${anchor.seq}, verified at ${from.at}, are missing`,
+      });
+    }
+    verifier.anchor(anchor);
+  }
+}
+
+/** Every chain in the log, one index probe each (a loose index scan), not a pass over every row. */
+export async function listChains(db: Db): Promise<string[]> {
+  const result = await db.execute(sql`
+    with recursive chains(chain) as (
+      (select chain from audit_events order by chain limit 1)
+      union all
+      select (select e.chain from audit_events e where e.chain > c.chain order by e.chain limit 1)
+      from chains c where c.chain is not null
+    )
+    select chain from chains where chain is not null`);
+  return (result.rows as { chain: string }[]).map((r) => r.chain);
+}
+
+/** Lookups the witness comparison makes, against the database (checkpoints already read are reused). */
+function databaseView(db: Db, loaded: readonly { seq: number; jws: string }[]) {
+  const hashes = new Map(loaded.map((c) => [c.seq, checkpointHash(c.jws)]));
+  return {
+    eventHash: async (chain: string, seq: number) => {
+      const [row] = await db
+        .select({ hash: schema.auditEvents.hash })
+        .from(schema.auditEvents)
+        .where(and(eq(schema.auditEvents.chain, chain), eq(schema.auditEvents.seq, seq)))
+        .limit(1);
+      return row?.hash;
+    },
+    async resolve(): Promise<DatabaseView> {
+      const [last] = (await db.execute(sql`select coalesce(max(seq), 0)::bigint as n from audit_checkpoints`))
+        .rows as { n: string }[];
+      return {
+        lastCheckpoint: Number(last?.n ?? 0),
+        checkpointHash: async (seq) => {
+          if (hashes.has(seq)) return hashes.get(seq);
+          const [row] = await db
+            .select({ jws: schema.auditCheckpoints.jws })
+            .from(schema.auditCheckpoints)
+            .where(eq(schema.auditCheckpoints.seq, seq));
+          return row ? checkpointHash(row.jws) : undefined;
+        },
+        laneHead: async (chain) => {
+          const [row] = await db
+            .select({ seq: schema.auditEvents.seq })
+            .from(schema.auditEvents)
+            .where(eq(schema.auditEvents.chain, chain))
+            .orderBy(desc(schema.auditEvents.seq))
+            .limit(1);
+          return row?.seq;
+        },
+        eventHash: this.eventHash,
+      };
+    },
+  };
 }
 
 function headPositions(jwss: readonly string[]): Set<string> {

@@ -1,9 +1,17 @@
-import { AuditExportQuery, AuditKeys, AuditVerifyBody, AuditVerifyReport } from '@gatehouse/contract';
+import {
+  AuditExportQuery,
+  AuditKeys,
+  AuditStatus,
+  AuditVerifyBody,
+  AuditVerifyReport,
+} from '@gatehouse/contract';
 import { Type } from 'typebox';
 import { guard, principalOf } from '../auth/authenticate.ts';
+import { GatehouseError } from '../errors.ts';
 import { errorSchema } from '../http/errors.ts';
 import { type Routes, Unshaped } from '../http/typed.ts';
 import { createCheckpoint } from './checkpoints.ts';
+import { auditMetrics, auditStatus } from './continuous.ts';
 import { exportStream, verifyLog } from './service.ts';
 
 export const auditRoutes: Routes = async (app, { rt }) => {
@@ -17,8 +25,55 @@ export const auditRoutes: Routes = async (app, { rt }) => {
         response: { 201: Unshaped, '4xx': errorSchema },
       },
     },
-    async (_request, reply) =>
-      reply.status(201).send(await createCheckpoint(rt.database.db, rt.keys, { force: true })),
+    async (_request, reply) => {
+      const created = await createCheckpoint(rt.database.db, rt.keys, {
+        force: true,
+        witness: rt.audit.witness,
+      });
+      const failed = created?.witness?.failed ?? [];
+      // The file is the witness verification reads: a checkpoint it lacks is not yet anchored.
+      if (rt.audit.witness?.file && created?.witness && !created.witness.line) {
+        throw new GatehouseError(
+          'AUDIT_WITNESS_FAILED',
+          `checkpoint ${created.seq} was stored, but ${failed.map((f) => `${f.name}: ${f.error}`).join('; ')}`,
+        );
+      }
+      const { witness: _outcome, ...payload } = created!;
+      return reply.status(201).send({ ...payload, witnessed: failed.length === 0, witnessFailures: failed });
+    },
+  );
+
+  app.get(
+    '/v1/audit/status',
+    {
+      preHandler: guard(rt, 'admin', 'auditor'),
+      schema: {
+        tags: ['audit'],
+        summary:
+          'The newest continuous verification (covered range, result, problems) and the witnesses of this server: what the console shows',
+        response: { 200: AuditStatus, '4xx': errorSchema },
+      },
+    },
+    async () => auditStatus(rt),
+  );
+
+  app.get(
+    '/v1/audit/metrics',
+    {
+      preHandler: guard(rt, 'admin', 'auditor'),
+      schema: {
+        tags: ['audit'],
+        summary: 'Audit verification and witness metrics in the Prometheus text format',
+        response: {
+          200: {
+            description: 'Prometheus text exposition',
+            content: { 'text/plain': { schema: Type.String() } },
+          },
+          '4xx': errorSchema,
+        },
+      },
+    },
+    async (_request, reply) => reply.type('text/plain; version=0.0.4').send(await auditMetrics(rt)),
   );
 
   app.get(
@@ -49,7 +104,7 @@ export const auditRoutes: Routes = async (app, { rt }) => {
         response: { 200: AuditVerifyReport, '4xx': errorSchema },
       },
     },
-    async (request) => verifyLog(rt, principalOf(request)),
+    async (request) => verifyLog(rt, principalOf(request), request.body),
   );
 
   app.get(

@@ -1,21 +1,45 @@
 import { Readable } from 'node:stream';
 import { actorOf, type Principal } from '../auth/principal.ts';
+import type { Config } from '../config.ts';
 import type { Runtime } from '../platform/runtime.ts';
-import { type ExportFilter, exportLines, verifyDatabase } from './log.ts';
+import { verifyAudit } from './continuous.ts';
+import { type ExportFilter, exportLines } from './log.ts';
 import type { VerifyReport } from './verify.ts';
+import { parseExpectedHead } from './witness-check.ts';
 
 /**
  * Verifies the whole log for a caller who cannot open the database themselves (the embedded
  * database is held by this process; an auditor has no database credentials).
  */
-export async function verifyLog(rt: Runtime, by: Principal): Promise<VerifyReport> {
-  const report = await verifyDatabase(rt.database.db, await rt.keys.trustedPublicKeys('audit'));
+export async function verifyLog(
+  rt: Runtime,
+  by: Principal,
+  options: { expectHead?: string; since?: boolean } = {},
+): Promise<VerifyReport> {
+  const { position: _position, ...report } = await verifyAudit(
+    rt.database.db,
+    await rt.keys.trustedPublicKeys('audit'),
+    {
+      witnesses: configuredWitnesses(rt.config),
+      expectHead: options.expectHead ? parseExpectedHead(options.expectHead) : undefined,
+      since: options.since,
+    },
+  );
   await rt.audit.append({
     type: 'audit.verified',
     actor: actorOf(by),
     data: { ok: report.ok, events: report.events, problems: report.problems.length },
   });
   return report;
+}
+
+/**
+ * The witness this deployment writes, as verification reads it: required when it was named
+ * (GATEHOUSE_AUDIT_WITNESS_FILE), used whenever it is there otherwise.
+ */
+export function configuredWitnesses(config: Config): { path: string; required: boolean }[] {
+  const file = config.audit.witnessFile;
+  return file ? [{ path: file, required: config.audit.witnessRequired }] : [];
 }
 
 /** Lines are sent in chunks of about this many characters: a write per line costs more than the line. */

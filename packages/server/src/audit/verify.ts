@@ -1,32 +1,14 @@
 import { AUDIT_PROBLEM_KINDS, type AuditProblemKind } from '@gatehouse/contract';
 import { compactVerify, createLocalJWKSet, type JWK } from 'jose';
-import { type ChainedEvent, eventHash, GENESIS_HASH } from './chain.ts';
+import { type ChainedEvent, type ChainHead, eventHash, GENESIS_HASH } from './chain.ts';
 import { CHECKPOINT_TYP, type CheckpointPayload, checkpointHash } from './checkpoints.ts';
+import type { Problem, VerifyReport } from './types.ts';
 
 /** How an audit chain or checkpoint can be wrong: the contract's list, which reports carry. */
 export const PROBLEM_KINDS = AUDIT_PROBLEM_KINDS;
 export type ProblemKind = AuditProblemKind;
 
-export interface Problem {
-  kind: ProblemKind;
-  /** Row id of the event, when the problem is at an event. */
-  id?: number;
-  chain?: string;
-  seq?: number;
-  /** Checkpoint number, for checkpoint problems. */
-  checkpoint?: number;
-  detail: string;
-}
-
-export interface VerifyReport {
-  ok: boolean;
-  events: number;
-  chains: number;
-  checkpoints: number;
-  /** Events at or below a signed checkpoint head; the rest are linked but not yet vouched for. */
-  covered: number;
-  problems: Problem[];
-}
+export type { Problem, VerifiedPosition, VerifyReport, WitnessSummary } from './types.ts';
 
 /** Verifies a signed checkpoint JWS against trusted keys; returns its payload. */
 export async function verifyCheckpoint(jws: string, keys: readonly JWK[]): Promise<CheckpointPayload> {
@@ -39,7 +21,7 @@ export async function verifyCheckpoint(jws: string, keys: readonly JWK[]): Promi
 }
 
 interface ChainState {
-  last?: ChainedEvent;
+  last?: Pick<ChainedEvent, 'seq' | 'hash'>;
   first?: number;
   /** Anchor for a slice that does not start at the genesis event. */
   anchored: boolean;
@@ -64,6 +46,30 @@ export class LogVerifier {
 
   get problems(): readonly Problem[] {
     return this.#problems;
+  }
+
+  /**
+   * Continues a chain from a position an earlier verification vouched for: the next event
+   * must be `head.seq + 1` and link to `head.hash`.
+   */
+  anchor(head: ChainHead): void {
+    this.#chains.set(head.chain, {
+      last: { seq: head.seq, hash: head.hash },
+      anchored: true,
+      recent: new Map(),
+    });
+  }
+
+  /** Each chain's last event seen (or its anchor): where a verification ended. */
+  heads(): ChainHead[] {
+    return [...this.#chains]
+      .filter(([, state]) => state.last)
+      .map(([chain, state]) => ({ chain, seq: state.last!.seq, hash: state.last!.hash }));
+  }
+
+  /** Adds a problem found outside the chains (a witness, an expected head). */
+  report(problem: Problem): void {
+    this.#report(problem);
   }
 
   addEvent(event: ChainedEvent & { id?: number }): void {
@@ -125,10 +131,16 @@ export class LogVerifier {
     checkpoints: readonly { seq: number; jws: string }[],
     keys: readonly JWK[],
     heads: HeadLookup,
+    options: {
+      /** The checkpoint an earlier verification ended at: the first one here must follow it. */
+      previous?: { seq: number; hash: string };
+    } = {},
   ): Promise<VerifyReport> {
-    let previousHash: string | null = null;
+    let previousHash: string | null = options.previous?.hash ?? null;
     const vouched = new Map<string, number>();
-    let expectedSeq = checkpoints[0]?.seq ?? 1;
+    // An export carries every checkpoint, and so does the database: the line starts at 1.
+    let expectedSeq = options.previous ? options.previous.seq + 1 : 1;
+    let head: VerifyReport['head'];
     for (const row of checkpoints) {
       let payload: CheckpointPayload;
       try {
@@ -145,10 +157,13 @@ export class LogVerifier {
         this.#report({
           kind: 'checkpoint-missing',
           checkpoint: row.seq,
-          detail: `expected checkpoint ${expectedSeq}, found ${payload.seq}`,
+          detail:
+            payload.seq === row.seq && row.seq > expectedSeq
+              ? `checkpoints ${expectedSeq}..${row.seq - 1} are missing`
+              : `expected checkpoint ${expectedSeq}, found ${payload.seq}`,
         });
       }
-      if (previousHash !== null && payload.prev !== previousHash) {
+      if (payload.prev !== previousHash && (previousHash !== null || payload.seq === 1)) {
         this.#report({
           kind: 'checkpoint-missing',
           checkpoint: row.seq,
@@ -157,6 +172,7 @@ export class LogVerifier {
       }
       expectedSeq = payload.seq + 1;
       previousHash = checkpointHash(row.jws);
+      head = { checkpoint: payload.seq, hash: previousHash };
       for (const head of payload.heads) {
         const state = this.#chains.get(head.chain);
         // A slice holds only part of some chains: heads outside it say nothing about it.
@@ -164,19 +180,32 @@ export class LogVerifier {
         const found = await heads(head.chain, head.seq);
         if (found === undefined) {
           const last = state?.last;
-          this.#report({
-            kind: 'truncated',
-            chain: head.chain,
-            seq: head.seq,
-            checkpoint: payload.seq,
-            detail: `checkpoint ${payload.seq} vouches for seq ${head.seq}, but the chain ends at ${last?.seq ?? 'nothing'}`,
-          });
+          this.#report(
+            last
+              ? {
+                  kind: 'truncated',
+                  chain: head.chain,
+                  seq: head.seq,
+                  checkpoint: payload.seq,
+                  since: payload.createdAt,
+                  detail: `checkpoint ${payload.seq} vouches for seq ${head.seq}, but the chain ends at ${last.seq}: seq ${last.seq + 1}..${head.seq} missing, recorded by ${payload.createdAt}`,
+                }
+              : {
+                  kind: 'lane-missing',
+                  chain: head.chain,
+                  seq: head.seq,
+                  checkpoint: payload.seq,
+                  since: payload.createdAt,
+                  detail: `checkpoint ${payload.seq} vouches for seq ${head.seq}, but the chain has no events at all: seq 1..${head.seq} missing, recorded by ${payload.createdAt}`,
+                },
+          );
         } else if (found !== head.hash) {
           this.#report({
             kind: 'modified',
             chain: head.chain,
             seq: head.seq,
             checkpoint: payload.seq,
+            since: payload.createdAt,
             detail: `differs from checkpoint ${payload.seq}`,
           });
         } else {
@@ -189,6 +218,7 @@ export class LogVerifier {
       const upTo = vouched.get(chain) ?? 0;
       if (state.last && state.first !== undefined)
         covered += Math.max(0, Math.min(upTo, state.last.seq) - state.first + 1);
+      // A chain only continued from an anchor had no new events to vouch for.
       if (this.#slice && state.anchored && upTo === 0) {
         this.#report({
           kind: 'checkpoint-missing',
@@ -204,6 +234,7 @@ export class LogVerifier {
       checkpoints: checkpoints.length,
       covered: Math.min(covered, this.#events),
       problems: this.#problems,
+      ...(head ? { head } : {}),
     };
   }
 

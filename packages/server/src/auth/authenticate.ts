@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify';
 import { GatehouseError } from '../errors.ts';
 import type { Runtime } from '../platform/runtime.ts';
 import { TOKEN_PREFIX } from '../secrets.ts';
@@ -112,15 +112,54 @@ export async function authenticateRequest(
   return { type: 'user', ...session.user };
 }
 
-/** A preHandler that authenticates and authorises; routes read `request.principal` after it. */
-export function guard(rt: Runtime, ...audience: Audience[]) {
-  return async (request: FastifyRequest, _reply: FastifyReply) => {
+const GUARD = Symbol('gatehouse.guard');
+
+type Guard = ((request: FastifyRequest, reply: FastifyReply) => Promise<void>) & { [GUARD]: true };
+
+/**
+ * The hook that authenticates and authorises a route; routes read `request.principal` after
+ * it. Wherever a route lists it (`preHandler`, `preValidation`), it runs in `onRequest`: see
+ * `authenticateFirst`.
+ */
+export function guard(rt: Runtime, ...audience: Audience[]): Guard {
+  const hook = async (request: FastifyRequest, _reply: FastifyReply) => {
     const principal = await authenticateRequest(rt, request);
     if (!allows(principal, audience)) {
       throw new GatehouseError('FORBIDDEN', `this call is for: ${audience.join(', ')}`);
     }
     request.principal = principal;
   };
+  return Object.assign(hook, { [GUARD]: true as const });
+}
+
+const LATER_HOOKS = ['preParsing', 'preValidation', 'preHandler'] as const;
+
+/**
+ * An `onRoute` hook: moves every guard of a route to the front of its `onRequest` hooks, so
+ * who is calling is settled before the body is read or validated. A caller without (valid)
+ * credentials gets its 401, and one without the role its 403, whatever it sent; a schema's
+ * 400 is only ever shown to someone allowed to make the call. Fastify validates before
+ * `preHandler`, so a guard left there would answer strangers' malformed bodies first.
+ */
+export function authenticateFirst(route: RouteOptions): void {
+  const guards: onRequestHookHandler[] = [];
+  for (const name of LATER_HOOKS) {
+    const hooks = route[name];
+    if (hooks === undefined) continue;
+    const list = (Array.isArray(hooks) ? hooks : [hooks]) as unknown[];
+    const kept = list.filter((hook) => !isGuard(hook));
+    if (kept.length === list.length) continue;
+    guards.push(...(list.filter(isGuard) as unknown as onRequestHookHandler[]));
+    if (kept.length > 0) route[name] = kept as never;
+    else delete route[name];
+  }
+  if (guards.length === 0) return;
+  const existing = route.onRequest === undefined ? [] : [route.onRequest].flat();
+  route.onRequest = [...guards, ...existing];
+}
+
+function isGuard(hook: unknown): hook is Guard {
+  return typeof hook === 'function' && GUARD in hook;
 }
 
 export function principalOf(request: FastifyRequest): Principal {

@@ -1,4 +1,5 @@
 import type { RequestRow } from '@gatehouse/db';
+import { observeRequest } from '../metrics/registry.ts';
 import type { Runtime } from '../platform/runtime.ts';
 import { approverView } from './view.ts';
 
@@ -7,7 +8,12 @@ import { approverView } from './view.ts';
  * Best effort by design: waiting clients re-read the database, so a lost event only
  * delays an answer, never changes it.
  */
-export async function announce(rt: Pick<Runtime, 'bus'>, row: RequestRow, created: boolean): Promise<void> {
+export async function announce(
+  rt: Pick<Runtime, 'bus' | 'database'>,
+  row: RequestRow,
+  created: boolean,
+): Promise<void> {
+  observeRequest(rt, row, created);
   try {
     await rt.bus.publish({
       type: created ? 'request.created' : 'request.updated',

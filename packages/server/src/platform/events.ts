@@ -48,7 +48,14 @@ export class RedisEventBus implements EventBus {
 
   private constructor(url: string, prefix: string) {
     this.#channel = `${prefix}:events`;
-    this.#publisher = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
+    // Publishing fails fast while Redis is away (events are best effort: see above); the
+    // subscriber waits out an outage and resubscribes when Redis is back.
+    this.#publisher = new Redis(url, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: 500,
+    });
     this.#subscriber = new Redis(url, { lazyConnect: true });
     this.#publisher.on('error', () => {});
     this.#subscriber.on('error', () => {});

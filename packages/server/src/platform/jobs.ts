@@ -9,6 +9,12 @@ export interface JobPayloads {
   'request.notify': { requestId: string };
   /** At 2/3 of a pending request's lifetime: widen it to the escalation groups. */
   'request.escalate': { requestId: string };
+  /** A request event for the outbound webhooks (idempotent: one event per occurrence). */
+  'webhook.emit': { type: string; requestId: string };
+  /** One attempt of a webhook delivery; a failure schedules the next attempt itself. */
+  'webhook.deliver': { deliveryId: string };
+  /** Post a pending request to Slack, or bring its Slack messages up to date. */
+  'slack.sync': { requestId: string };
 }
 export type JobName = keyof JobPayloads;
 export type JobHandlers = { [N in JobName]: (data: JobPayloads[N]) => Promise<void> };
@@ -89,24 +95,51 @@ export class InProcessJobQueue implements JobQueue {
   }
 }
 
+/**
+ * The longest a producer's call to Redis (an enqueue, a ping) may take. Beyond it Redis
+ * counts as down: a request that needs its jobs fails closed instead of waiting, and the
+ * readiness probe answers within its own second.
+ */
+export const REDIS_CALL_TIMEOUT_MS = 500;
+
+/** Rejects when `work` has not settled within `ms`; `work` itself is left to finish or fail. */
+export function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
 export class BullJobQueue implements JobQueue {
   readonly #queue: Queue;
   readonly #connection: Redis;
+  readonly #url: string;
   readonly #prefix: string;
   #worker?: Worker;
+  #workerConnection?: Redis;
 
-  private constructor(connection: Redis, prefix: string) {
+  private constructor(connection: Redis, url: string, prefix: string) {
     this.#connection = connection;
+    this.#url = url;
     this.#prefix = prefix;
     this.#queue = new Queue('jobs', { connection, prefix });
+    this.#queue.on('error', () => {});
   }
 
   static async connect(url: string, prefix: string): Promise<BullJobQueue> {
-    // BullMQ requires maxRetriesPerRequest: null on connections that block.
-    const connection = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
+    // The producer's connection fails fast (BullMQ's "failing fast when Redis is down"): while
+    // Redis is away a command is refused at once instead of waiting in ioredis' offline queue
+    // for a reconnection that may never come. It reconnects on its own when Redis is back.
+    const connection = new Redis(url, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: REDIS_CALL_TIMEOUT_MS,
+    });
     connection.on('error', () => {});
     await connection.connect();
-    const jobs = new BullJobQueue(connection, prefix);
+    const jobs = new BullJobQueue(connection, url, prefix);
     await jobs.#queue.waitUntilReady();
     return jobs;
   }
@@ -116,17 +149,25 @@ export class BullJobQueue implements JobQueue {
     data: JobPayloads[N],
     options: EnqueueOptions = {},
   ): Promise<void> {
-    await this.#queue.add(name, data, {
-      ...(options.jobId ? { jobId: options.jobId } : {}),
-      delay: options.delayMs ?? 0,
-      attempts: MAX_ATTEMPTS,
-      backoff: { type: 'exponential', delay: 500 },
-      removeOnComplete: true,
-      removeOnFail: 1000,
-    });
+    await within(
+      this.#queue.add(name, data, {
+        ...(options.jobId ? { jobId: options.jobId } : {}),
+        delay: options.delayMs ?? 0,
+        attempts: MAX_ATTEMPTS,
+        backoff: { type: 'exponential', delay: 500 },
+        removeOnComplete: true,
+        removeOnFail: 1000,
+      }),
+      REDIS_CALL_TIMEOUT_MS,
+      'the job queue (Redis)',
+    );
   }
 
   async process(handlers: JobHandlers): Promise<void> {
+    // A worker waits out an outage instead (BullMQ requires maxRetriesPerRequest: null on
+    // its blocking connection), and picks up where it left off when Redis is back.
+    this.#workerConnection = new Redis(this.#url, { maxRetriesPerRequest: null });
+    this.#workerConnection.on('error', () => {});
     this.#worker = new Worker(
       'jobs',
       async (job: Job) => {
@@ -134,19 +175,20 @@ export class BullJobQueue implements JobQueue {
         if (!handler) throw new Error(`no handler for job ${job.name}`);
         await handler(job.data);
       },
-      { connection: this.#connection.duplicate(), prefix: this.#prefix, concurrency: 8 },
+      { connection: this.#workerConnection, prefix: this.#prefix, concurrency: 8 },
     );
     this.#worker.on('error', () => {});
     await this.#worker.waitUntilReady();
   }
 
   async ping(): Promise<void> {
-    await this.#connection.ping();
+    await within(this.#connection.ping(), REDIS_CALL_TIMEOUT_MS, 'the job queue (Redis)');
   }
 
   async close(): Promise<void> {
     await this.#worker?.close();
     await this.#queue.close();
     await this.#connection.quit().catch(() => this.#connection.disconnect());
+    await this.#workerConnection?.quit().catch(() => this.#workerConnection?.disconnect());
   }
 }

@@ -7,8 +7,9 @@ import type { Principal } from '../auth/principal.ts';
 import { GatehouseError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { announce } from '../lifecycle/announce.ts';
+import { transition } from '../lifecycle/close.ts';
 import { requiredApprovals } from '../lifecycle/quorum.ts';
-import { schedule } from '../lifecycle/schedule.ts';
+import { assertSchedulable, enqueueJobs } from '../lifecycle/schedule.ts';
 import { initialStatus, isAllowed } from '../lifecycle/states.ts';
 import { issueVerdict, verdictEvent } from '../lifecycle/verdict.ts';
 import type { Runtime } from '../platform/runtime.ts';
@@ -59,6 +60,8 @@ export async function submitRequest(
   const dialect = input.kind === 'sql' ? (input.dialect ?? 'postgresql') : null;
   const assessment = assess(rt, { ...input, ...(dialect ? { dialect } : {}) }, context, agent);
   const status = initialStatus(assessment.tier);
+  // A request for people needs the job queue (routing, expiry): without it, refuse before writing.
+  if (status === 'pending') await assertSchedulable(rt);
   const now = new Date();
   const draft: RequestRow = {
     id: newId('req'),
@@ -124,9 +127,69 @@ export async function submitRequest(
       ...(draft.verdict ? [verdictEvent(draft, [])] : []),
     ],
   });
+  if (draft.status === 'pending') {
+    try {
+      await enqueueJobs(rt, draft);
+    } catch {
+      // The queue failed between the check and the commit: no pending request may be left
+      // that nobody was asked about. It is closed (cancelled, with its deny verdict and audit
+      // events) in this same call, and the agent is told to retry.
+      await withdraw(rt, draft);
+      throw new GatehouseError(
+        'JOBS_UNAVAILABLE',
+        'the job queue stopped answering, so no approver could be asked; the request was cancelled, retry later',
+      );
+    }
+  }
   await announce(rt, draft, true);
-  if (draft.status === 'pending') await schedule(rt, draft);
   return draft;
+}
+
+/** Cancels a request just submitted whose jobs could not be queued. */
+async function withdraw(rt: Runtime, draft: RequestRow): Promise<void> {
+  try {
+    await transition(rt, async (tx, _record, close) => {
+      const [row] = await tx
+        .select()
+        .from(schema.requests)
+        .where(eq(schema.requests.id, draft.id))
+        .for('update');
+      if (row?.status === 'pending') {
+        await close(row, {
+          status: 'cancelled',
+          actor: { type: 'system', id: 'gatehouse' },
+          reason: 'the job queue did not accept the request',
+        });
+      }
+    });
+  } catch (error) {
+    // Left pending, it still expires at its deadline: the worker's sweep needs no job for that.
+    rt.log.warn({ err: error, requestId: draft.id }, 'could not cancel a request whose jobs were refused');
+  }
+}
+
+/**
+ * The assessment as it can be stored. The engine quotes the command in its explanations, and
+ * a parser's message may cut a character in half (a lone UTF-16 surrogate, which PostgreSQL
+ * refuses in text and jsonb): every string of the reasons and commands is made well-formed.
+ */
+function storable(assessment: Assessment): Assessment {
+  return {
+    ...assessment,
+    reasons: wellFormed(assessment.reasons),
+    commands: wellFormed(assessment.commands),
+  };
+}
+
+function wellFormed<T>(value: T): T {
+  if (typeof value === 'string')
+    return value
+      .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
+      .replaceAll('\0', '\ufffd') as T;
+  if (Array.isArray(value)) return value.map(wellFormed) as T;
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, wellFormed(v)])) as T;
+  return value;
 }
 
 function assess(
@@ -136,12 +199,14 @@ function assess(
   agent: AgentPrincipal,
 ): Assessment {
   try {
-    return rt.risk.assess({
-      kind: input.kind,
-      command: input.command,
-      ...(input.dialect ? { dialect: input.dialect } : {}),
-      context: { ...context, agentType: agent.agentType, agentId: agent.id },
-    });
+    return storable(
+      rt.risk.assess({
+        kind: input.kind,
+        command: input.command,
+        ...(input.dialect ? { dialect: input.dialect } : {}),
+        context: { ...context, agentType: agent.agentType, agentId: agent.id },
+      }),
+    );
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'ERR_INPUT_TOO_LARGE')

@@ -2,12 +2,16 @@ import { IdParams, SessionStarted, StartSessionBody } from '@gatehouse/contract'
 import { bearerToken, guard, principalOf } from '../auth/authenticate.ts';
 import { errorSchema } from '../http/errors.ts';
 import { type Routes, Unshaped } from '../http/typed.ts';
-import { revokeSession, startSession } from './service.ts';
+import { agentOfKey, revokeSession, startSession } from './service.ts';
 
 export const sessionRoutes: Routes = async (app, { rt }) => {
   app.post(
     '/v1/sessions',
     {
+      // The agent key is checked before the body is read: a stranger gets a 401, never a 400.
+      onRequest: async (request) => {
+        await agentOfKey(rt, bearerToken(request));
+      },
       schema: {
         tags: ['identity'],
         summary: 'Trade an agent key (Bearer) for a session token (default 15 min, at most 1 h)',

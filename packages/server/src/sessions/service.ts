@@ -7,11 +7,17 @@ import { newId } from '../ids.ts';
 import type { Runtime } from '../platform/runtime.ts';
 import { DEFAULT_SESSION_TTL_SECONDS, MAX_SESSION_TTL_SECONDS, signSessionToken } from './tokens.ts';
 
-/** Trades an agent key for a short-lived session token (session-scoped credentials). */
-export async function startSession(rt: Runtime, agentKey: string, ttlSeconds = DEFAULT_SESSION_TTL_SECONDS) {
+/** The agent an agent key belongs to, or INVALID_AGENT_KEY (401). */
+export async function agentOfKey(rt: Runtime, agentKey: string) {
   const agent = await agentForKey(rt, agentKey);
   if (!agent || rt.revocations.isRevoked(agent.id))
     throw new GatehouseError('INVALID_AGENT_KEY', 'agent key is not valid or the agent was revoked');
+  return agent;
+}
+
+/** Trades an agent key for a short-lived session token (session-scoped credentials). */
+export async function startSession(rt: Runtime, agentKey: string, ttlSeconds = DEFAULT_SESSION_TTL_SECONDS) {
+  const agent = await agentOfKey(rt, agentKey);
   const ttl = Math.min(Math.max(ttlSeconds, 60), MAX_SESSION_TTL_SECONDS);
   const id = newId('ses');
   const expiresAt = new Date(Date.now() + ttl * 1000);

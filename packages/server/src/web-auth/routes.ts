@@ -93,6 +93,10 @@ export const webAuthRoutes: Routes = async (app, { rt }) => {
   app.get(
     '/v1/auth/me',
     {
+      // The session is found first: without one the answer is a 401, whatever else was sent.
+      onRequest: async (request) => {
+        request.webSession = await currentSession(rt, request);
+      },
       schema: {
         tags: ['web'],
         summary: 'The signed-in person and the CSRF token of the session',
@@ -100,7 +104,7 @@ export const webAuthRoutes: Routes = async (app, { rt }) => {
       },
     },
     async (request) => {
-      const session = await currentSession(rt, request);
+      const session = request.webSession ?? (await currentSession(rt, request));
       await touchWebSession(rt, session);
       return {
         user: { ...session.user, groups: await groupsOf(rt.database.db, session.user.id) },
@@ -142,6 +146,10 @@ export const webAuthRoutes: Routes = async (app, { rt }) => {
   app.post(
     '/v1/auth/logout',
     {
+      // The session is found before the body is read: without one the answer is a 401, not a 400.
+      onRequest: async (request) => {
+        request.webSession = await currentSession(rt, request);
+      },
       schema: {
         tags: ['web'],
         summary: 'End the session and clear the cookie',
@@ -150,7 +158,7 @@ export const webAuthRoutes: Routes = async (app, { rt }) => {
       },
     },
     async (request, reply) => {
-      const session = await currentSession(rt, request);
+      const session = request.webSession ?? (await currentSession(rt, request));
       // Logging someone out is a state change too: a forged logout is refused like any other.
       if (!csrfMatches(request.headers['x-csrf-token'], session.csrfToken)) {
         throw csrfFailed();

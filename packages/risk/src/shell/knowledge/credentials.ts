@@ -91,6 +91,9 @@ function keepsSecretVariable(pattern: string): boolean {
   return pattern !== '' && SECRET_VARIABLE_LINES.some((line) => re.test(line));
 }
 
+/** `.env`, `config/.env.production`; not the templates checked in beside them (`.env.example`). */
+const ENV_FILE = /(^|\/)\.env(\.(?!example$|sample$|template$|dist$|defaults$)[a-z]+)?$/;
+
 /** Programs that print files in full: a `.env` shown this way is a secret leak, used elsewhere it is not. */
 const DISPLAY = new Set([
   'cat',
@@ -125,9 +128,7 @@ export function checkCredentialRead(inv: Invocation): Stream | undefined {
   for (const word of inv.args) {
     for (const candidate of pathCandidates(word.value)) {
       const cls = credentialGlobMatch(candidate) ? 'credential' : classifyPath(candidate);
-      const isEnvFile = /(^|\/)\.env(\.(?!example$|sample$|template$|dist$|defaults$)[a-z]+)?$/.test(
-        candidate,
-      );
+      const isEnvFile = candidate.includes('.env') && ENV_FILE.test(candidate);
       if (
         (cls === 'credential' && !isEnvFile) ||
         (isEnvFile && (DISPLAY.has(inv.name) || UPLOADERS.has(inv.name)))

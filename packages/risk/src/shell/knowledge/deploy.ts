@@ -1,3 +1,4 @@
+import { own } from '../../own.ts';
 import { positionals } from '../argv.ts';
 import type { Invocation } from '../context.ts';
 import { emit } from '../context.ts';
@@ -46,7 +47,7 @@ const PLATFORMS: Record<string, { verbs: RegExp; bare?: boolean }> = {
 };
 
 const platform: Handler = (inv) => {
-  const spec = PLATFORMS[inv.name];
+  const spec = own(PLATFORMS, inv.name);
   if (!spec) return;
   const [verb] = positionals(inv.argv);
   const deploying =

@@ -1,3 +1,4 @@
+import { own } from '../../own.ts';
 import { hasFlag, positionals } from '../argv.ts';
 
 /**
@@ -78,5 +79,5 @@ const DRY_RUN: Record<string, DryRunCheck> = {
 
 /** Whether this invocation is the tool's own dry run (prints the plan, changes nothing). */
 export function isDryRun(program: string, argv: readonly string[]): boolean {
-  return DRY_RUN[program]?.(argv) === true;
+  return own(DRY_RUN, program)?.(argv) === true;
 }

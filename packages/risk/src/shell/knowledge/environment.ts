@@ -1,3 +1,4 @@
+import { own } from '../../own.ts';
 import type { Scope, Session } from '../context.ts';
 import { emit } from '../context.ts';
 import { checkHookVariable, reparseHook } from './hooks.ts';
@@ -45,7 +46,7 @@ export function checkAssignment(
     emit(session, 'shell.evasion.history', detail);
   } else if (PRELOAD.test(name) && (value ?? '') !== '') {
     emit(session, 'shell.env.preload', detail);
-  } else if (assigned !== undefined && CODE_LOADING_OPTIONS[name]?.test(assigned)) {
+  } else if (assigned !== undefined && own(CODE_LOADING_OPTIONS, name)?.test(assigned)) {
     // For one command (`NODE_OPTIONS='-r ./otel.js' node app`) it is `node -r ./otel.js app`: a
     // script not shown here. Exported, it hooks every later interpreter of the session.
     emit(session, ONE_COMMAND.has(how) ? 'shell.script.run' : 'shell.env.preload', detail);

@@ -1,3 +1,4 @@
+import { own } from '../../own.ts';
 import { basename } from '../argv.ts';
 import type { Scope, Session } from '../context.ts';
 import { emit, UNKNOWN } from '../context.ts';
@@ -84,7 +85,7 @@ export const HOOK_VARIABLES: Readonly<Record<string, RegExp>> = {
 
 /** A hook variable assigned for a command or exported: judge what it will run. */
 export function checkHookVariable(session: Session, scope: Scope, name: string, value: string): void {
-  const expected = HOOK_VARIABLES[name];
+  const expected = own(HOOK_VARIABLES, name);
   // LESSOPEN and LESSCLOSE start with `|` (or `||`) when the command's output replaces the file.
   if (expected) commandHook(session, scope, value.replace(/^\|+/, ''), `$${name}`, expected);
 }

@@ -1,3 +1,4 @@
+import { own } from '../../own.ts';
 import type { Invocation, Scope, Word } from '../context.ts';
 import { emit, literalWord, wasDownloaded } from '../context.ts';
 import { classifyPath } from '../paths.ts';
@@ -179,7 +180,7 @@ function family(name: string): string {
 /** `python -c`, `node -e`, `perl -e`, … and scripts run by them. */
 const interpreter: Handler = (inv) => {
   const lang = family(inv.name);
-  const inline = INLINE_OPTIONS[lang] ?? [];
+  const inline = own(INLINE_OPTIONS, lang) ?? [];
   const codes: string[] = [];
   let operand: Word | undefined;
   for (let i = 0; i < inv.argv.length; i++) {

@@ -54,7 +54,8 @@ export function isMinerProgram(name: string): boolean {
 
 export function checkMining(inv: Invocation): void {
   const s = inv.session;
-  const pool = inv.argv.find((a) => STRATUM.test(a));
+  // Every pool URL has `://`: the cheap test first.
+  const pool = inv.argv.find((a) => a.includes('://') && STRATUM.test(a));
   if (pool) {
     emit(s, 'shell.mining', `mining pool URL in ${inv.name}: ${pool}`);
     return;

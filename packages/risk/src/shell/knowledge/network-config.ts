@@ -1,3 +1,4 @@
+import { own } from '../../own.ts';
 import { positionals } from '../argv.ts';
 import type { Invocation } from '../context.ts';
 import { emit } from '../context.ts';
@@ -89,7 +90,7 @@ const CHANGE_VERBS =
   /^(up|down|add|a|modify|mod|m|delete|del|d|connect|disconnect|set|set-[a-z-]+|reload|load|import|export|off|on|hostname|reapply|edit|clone|apply|try|generate|reconfigure|renew|forcerenew|dns|domain|default-route|llmnr|mdns|dnssec|dnsovertls|nta|revert|flush-caches|reset-statistics|change|replace|link|qdisc|class|filter|action|addbr|delbr|addif|delif|stp|fdb|vlan|mdb|setageing|setbridgeprio|setfd|sethello|setmaxage|setpathcost|setportprio|radio|networking|rescan|wifi|dhcp|select_network|enable_network|disable_network|add_network|remove_network|set_network|save_config|reassociate|reconnect|-s|-K|-G|-A|-C|-L|-E|-f|-p|--change|--features|--set-ring|--pause|--coalesce|--set-channels|--change-eeprom|--flash|--set-priv-flags|-W)$/;
 
 const subcommands: Handler = (inv) => {
-  const reads = SUBCOMMAND_READS[inv.name];
+  const reads = own(SUBCOMMAND_READS, inv.name);
   const words = inv.argv;
   if (words.length === 0) return;
   if (inv.name === 'resolvectl') {

@@ -1,3 +1,4 @@
+import { own } from '../../own.ts';
 import { firstPositionalIndex, optionValue, optionValues, positionals } from '../argv.ts';
 import type { Invocation } from '../context.ts';
 import { emit } from '../context.ts';
@@ -295,7 +296,7 @@ const buildTool: Handler = (inv) => {
   if (inv.name === 'make') makefileFromInput(inv);
   const verbs = positionals(inv.argv, ['-C', '-f', '--file', '-j', '-p', '--project', '-o']);
   const detail = `${inv.name} ${inv.argv.join(' ')}`;
-  const publish = PUBLISH[inv.name];
+  const publish = own(PUBLISH, inv.name);
   if (publish && verbs.some((v) => publish.test(v))) {
     if (isDryRun(inv.argv)) return;
     return void emit(inv.session, 'shell.packages.publish', detail);

@@ -1,0 +1,382 @@
+import type { AutoApprovalAnswer, DriftAnswer, InsightSummary } from '@gatehouse/contract';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { api, query } from '../../api.ts';
+import { formatTime } from '../../format.ts';
+import { useLiveEvents } from '../../live-context.tsx';
+import { hasRole, useSession } from '../../session.tsx';
+import { messageOf } from '../useList.ts';
+import { AuditAlarmBanner } from './AuditAlarm.tsx';
+import { BarTable } from './BarTable.tsx';
+import { download, percent, toCsv } from './csv.ts';
+import { DriftBanner } from './DriftBanner.tsx';
+import { RateChart } from './RateChart.tsx';
+
+const RANGES = [
+  { id: '24h', label: 'last 24 hours', ms: 24 * 3_600_000, bucket: 'hour' },
+  { id: '7d', label: 'last 7 days', ms: 7 * 86_400_000, bucket: 'day' },
+  { id: '30d', label: 'last 30 days', ms: 30 * 86_400_000, bucket: 'day' },
+  { id: '90d', label: 'last 90 days', ms: 90 * 86_400_000, bucket: 'week' },
+] as const;
+const SPLITS = [
+  { id: '', label: 'overall' },
+  { id: 'agentType', label: 'by agent type' },
+  { id: 'environment', label: 'by environment' },
+  { id: 'agent', label: 'by agent' },
+] as const;
+/** Live events arrive per request; the console refetches at most this often. */
+const LIVE_REFRESH_MS = 3_000;
+
+interface Loaded {
+  rates: AutoApprovalAnswer;
+  summary: InsightSummary;
+  drift: DriftAnswer;
+}
+
+type State = { state: 'loading' } | { state: 'error'; message: string } | ({ state: 'ready' } & Loaded);
+
+/**
+ * The security console: what the whitelist and the policy let through without a person,
+ * over time, and whether that share is drifting. Read from the server's rollups.
+ */
+export function Dashboard() {
+  const { user } = useSession();
+  const canAcknowledge = hasRole(user, 'auditor') || hasRole(user, 'admin');
+  const [range, setRange] = useState<(typeof RANGES)[number]['id']>('30d');
+  const [bucket, setBucket] = useState<'hour' | 'day' | 'week'>('day');
+  const [split, setSplit] = useState<(typeof SPLITS)[number]['id']>('agentType');
+  const [view, setView] = useState<'chart' | 'table'>('chart');
+  const [data, setData] = useState<State>({ state: 'loading' });
+  const [refreshing, setRefreshing] = useState(false);
+  const generation = useRef(0);
+
+  const load = useCallback(
+    async (quiet: boolean) => {
+      const mine = ++generation.current;
+      if (!quiet) setData({ state: 'loading' });
+      else setRefreshing(true);
+      const to = new Date();
+      const from = new Date(to.getTime() - RANGES.find((r) => r.id === range)!.ms);
+      const span = query({ from: from.toISOString(), to: to.toISOString() });
+      try {
+        const [rates, summary, drift] = await Promise.all([
+          api.get<AutoApprovalAnswer>(
+            `/v1/insights/auto-approval${query({ from: from.toISOString(), to: to.toISOString(), bucket, by: split })}`,
+          ),
+          api.get<InsightSummary>(`/v1/insights/summary${span}`),
+          api.get<DriftAnswer>('/v1/insights/drift'),
+        ]);
+        if (mine === generation.current) setData({ state: 'ready', rates, summary, drift });
+      } catch (failure) {
+        if (mine === generation.current && !quiet) setData({ state: 'error', message: messageOf(failure) });
+      } finally {
+        if (mine === generation.current) setRefreshing(false);
+      }
+    },
+    [range, bucket, split],
+  );
+
+  useEffect(() => {
+    void load(false);
+  }, [load]);
+
+  // Live: new and closed requests reach the rollups on the server's next round; refetch quietly.
+  const pendingRefresh = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useLiveEvents((message) => {
+    if (
+      message.type !== 'request.created' &&
+      message.type !== 'request.updated' &&
+      message.type !== 'reconnected'
+    )
+      return;
+    if (pendingRefresh.current) return;
+    pendingRefresh.current = setTimeout(() => {
+      pendingRefresh.current = null;
+      void load(true);
+    }, LIVE_REFRESH_MS);
+  });
+  useEffect(() => {
+    const timer = setInterval(() => void load(true), 60_000);
+    return () => {
+      clearInterval(timer);
+      if (pendingRefresh.current) clearTimeout(pendingRefresh.current);
+    };
+  }, [load]);
+
+  const chooseRange = (id: typeof range) => {
+    setRange(id);
+    setBucket(RANGES.find((r) => r.id === id)!.bucket);
+  };
+
+  return (
+    <section className="console-page" aria-labelledby="console-title" aria-busy={data.state === 'loading'}>
+      <div className="console-head">
+        <h1 id="console-title">Security console</h1>
+        <form
+          className="console-controls"
+          onSubmit={(e) => e.preventDefault()}
+          aria-label="Time range and split"
+        >
+          <label>
+            Range{' '}
+            <select value={range} onChange={(e) => chooseRange(e.target.value as typeof range)}>
+              {RANGES.map((r) => (
+                <option key={r.id} value={r.id}>
+                  {r.label}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Bucket{' '}
+            <select value={bucket} onChange={(e) => setBucket(e.target.value as typeof bucket)}>
+              <option value="hour">hour</option>
+              <option value="day">day</option>
+              <option value="week">week</option>
+            </select>
+          </label>
+          <label>
+            Split{' '}
+            <select value={split} onChange={(e) => setSplit(e.target.value as typeof split)}>
+              {SPLITS.map((s) => (
+                <option key={s.id} value={s.id}>
+                  {s.label}
+                </option>
+              ))}
+            </select>
+          </label>
+          <span className="muted small" role="status">
+            {refreshing
+              ? 'updating…'
+              : data.state === 'ready' && data.rates.updatedAt
+                ? `as of ${formatTime(data.rates.updatedAt)}`
+                : ''}
+          </span>
+        </form>
+      </div>
+
+      {data.state === 'loading' && (
+        <div className="console-skeleton" role="status">
+          <p>Loading the auto-approval rates…</p>
+          <div className="skeleton-block" />
+        </div>
+      )}
+      {data.state === 'error' && (
+        <div className="error" role="alert">
+          <p>The console could not be loaded: {data.message}</p>
+          <button type="button" onClick={() => void load(false)}>
+            Try again
+          </button>
+        </div>
+      )}
+      {data.state === 'ready' && (
+        <Ready
+          {...data}
+          view={view}
+          setView={setView}
+          canAcknowledge={canAcknowledge}
+          reload={() => void load(true)}
+        />
+      )}
+    </section>
+  );
+}
+
+function Ready({
+  rates,
+  summary,
+  drift,
+  view,
+  setView,
+  canAcknowledge,
+  reload,
+}: Loaded & {
+  view: 'chart' | 'table';
+  setView: (v: 'chart' | 'table') => void;
+  canAcknowledge: boolean;
+  reload: () => void;
+}) {
+  const exportRates = () => {
+    const rows = rates.series.flatMap((s) =>
+      s.buckets.map((b) => [
+        s.key,
+        s.label,
+        b.start,
+        b.total,
+        b.autoApproved,
+        b.rate === null ? '' : b.rate.toFixed(4),
+      ]),
+    );
+    download(
+      `auto-approval-${rates.bucket}.csv`,
+      toCsv(['key', 'label', 'bucket_start', 'total', 'auto_approved', 'rate'], rows),
+    );
+  };
+  const decided =
+    summary.outcomes.approved +
+    summary.outcomes.rejected +
+    summary.outcomes.expired +
+    summary.outcomes.cancelled;
+  return (
+    <>
+      <AuditAlarmBanner />
+      <DriftBanner alarms={drift.alarms} canAcknowledge={canAcknowledge} onAcknowledged={reload} />
+      {drift.alarms.length === 0 && (
+        <p className="ok small" data-testid="no-drift">
+          No drift alarm: every agent type × environment is within {percent(drift.thresholds.ceiling, 0)} and{' '}
+          {drift.thresholds.risePoints} points of its {drift.thresholds.baselineDays}-day baseline
+          {drift.thresholds.fromPolicy.length > 0 ? ' (thresholds set in the policy file)' : ''}.
+        </p>
+      )}
+
+      <dl className="kpis">
+        <div className="kpi">
+          <dt className="kpi-label">Requests</dt>
+          <dd className="kpi-value">{summary.total.toLocaleString()}</dd>
+        </div>
+        <div className="kpi">
+          <dt className="kpi-label">Auto-approved</dt>
+          <dd className="kpi-value" data-testid="kpi-rate">
+            {percent(summary.rate)}
+          </dd>
+        </div>
+        <div className="kpi">
+          <dt className="kpi-label">Waiting for people</dt>
+          <dd className="kpi-value">{summary.outcomes.pending.toLocaleString()}</dd>
+        </div>
+        <div className="kpi">
+          <dt className="kpi-label">Time to decision p50 / p90</dt>
+          <dd className="kpi-value">
+            {seconds(summary.decisionLatency.p50Seconds)} / {seconds(summary.decisionLatency.p90Seconds)}
+          </dd>
+        </div>
+      </dl>
+
+      {summary.total === 0 ? (
+        <div className="empty panel" data-testid="console-empty">
+          <h2>No requests in this range</h2>
+          <p>
+            Once agents submit commands, their auto-approval rate appears here within a few seconds. Choose a
+            longer range, or check that agents reach this Gatehouse.
+          </p>
+        </div>
+      ) : (
+        <section className="panel" aria-labelledby="rate-title">
+          <div className="panel-head">
+            <h2 id="rate-title">Auto-approval rate per {rates.bucket}</h2>
+            <fieldset className="view-toggle">
+              <legend className="sr-only">View</legend>
+              <button
+                type="button"
+                className="small"
+                aria-pressed={view === 'chart'}
+                onClick={() => setView('chart')}
+              >
+                Chart
+              </button>
+              <button
+                type="button"
+                className="small"
+                aria-pressed={view === 'table'}
+                onClick={() => setView('table')}
+              >
+                Table
+              </button>
+              <button type="button" className="small" onClick={exportRates}>
+                CSV
+              </button>
+            </fieldset>
+          </div>
+          {view === 'chart' ? (
+            <RateChart series={rates.series} label={`Auto-approval rate per ${rates.bucket}`} />
+          ) : (
+            <RateTable rates={rates} />
+          )}
+        </section>
+      )}
+
+      <div className="console-grid">
+        <BarTable
+          title="Tier mix"
+          file="tiers"
+          keyLabel="tier"
+          rows={Object.entries(summary.tiers).map(([key, count]) => ({ key, count }))}
+          empty="No requests."
+        />
+        <BarTable
+          title={`Outcomes of requests sent to people (${decided.toLocaleString()} closed)`}
+          file="outcomes"
+          keyLabel="outcome"
+          rows={Object.entries(summary.outcomes).map(([key, count]) => ({ key, count }))}
+          empty="No request went to people."
+        />
+        <BarTable
+          title="Top auto-approved command families"
+          file="families"
+          keyLabel="family"
+          rows={summary.topFamilies}
+          empty="Nothing was auto-approved."
+        />
+        <BarTable
+          title="Whitelist entries with the most hits"
+          file="whitelist-hits"
+          keyLabel="entry"
+          rows={summary.topWhitelist}
+          empty="No whitelist entry lowered a request."
+        />
+        <BarTable
+          title="Most frequent risk reasons"
+          file="reasons"
+          keyLabel="rule"
+          rows={summary.topReasons}
+          empty="No reasons recorded."
+        />
+      </div>
+    </>
+  );
+}
+
+function RateTable({ rates }: { rates: AutoApprovalAnswer }) {
+  const starts = rates.series[0]?.buckets.map((b) => b.start) ?? [];
+  return (
+    <div className="scroll-x">
+      <table className="grid" data-testid="rate-table">
+        <caption className="sr-only">Auto-approval rate per {rates.bucket}: auto-approved of total</caption>
+        <thead>
+          <tr>
+            <th scope="col">{rates.bucket} (UTC)</th>
+            {rates.series.map((s) => (
+              <th scope="col" key={s.key}>
+                {s.label}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {starts.map((start, i) => (
+            <tr key={start}>
+              <th scope="row" className="nowrap">
+                {start.slice(0, rates.bucket === 'hour' ? 16 : 10).replace('T', ' ')}
+              </th>
+              {rates.series.map((s) => {
+                const b = s.buckets[i]!;
+                return (
+                  <td key={s.key} className="num">
+                    {percent(b.rate)}{' '}
+                    <span className="muted small">{b.total > 0 ? `${b.autoApproved}/${b.total}` : ''}</span>
+                  </td>
+                );
+              })}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function seconds(value: number | null): string {
+  if (value === null) return '—';
+  if (value < 90) return `${Math.round(value)} s`;
+  if (value < 5400) return `${Math.round(value / 60)} min`;
+  return `${(value / 3600).toFixed(1)} h`;
+}
