@@ -211,6 +211,15 @@ async function openPglite(dataDir: string, gateOptions?: Partial<GateOptions>): 
       db,
       driver: 'pglite',
       ping: async () => {
+        const stall = gate.stall();
+        if (stall) {
+          throw new DatabaseError(
+            'ERR_DB_BUSY',
+            `the embedded database has been held by one ${stall.holder.kind} (${stall.holder.label}) for ${stall.heldMs} ms`,
+          );
+        }
+        // Busy and moving is ready: a probe must not queue behind the work it vouches for.
+        if (gate.holder) return;
         await db.execute(sql`select 1`);
       },
       holder: () => gate.holder,

@@ -73,6 +73,21 @@ export class EmbeddedGate {
     }
   }
 
+  /**
+   * Whether calls are moving, without queueing: a readiness probe asks this rather than wait
+   * behind the very work it vouches for. Idle or held for less than the stall limit is
+   * healthy; a holder past it is a wedge, and a closed gate serves nothing.
+   */
+  stall(): StallReport | undefined {
+    if (this.#closed) throw closedError();
+    const holder = this.#holder;
+    if (!holder) return undefined;
+    const heldMs = Date.now() - holder.since;
+    return heldMs > this.#options.stallAfterMs
+      ? { holder, heldMs, waiting: this.#waiting.length }
+      : undefined;
+  }
+
   /** Refuses every waiting and future call; the one running finishes on its own. */
   close(): void {
     this.#closed = true;

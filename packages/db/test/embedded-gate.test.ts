@@ -29,6 +29,18 @@ describe('the embedded connection gate', () => {
     expect(gate.waiting).toBe(0);
   });
 
+  it('tells a probe whether calls are moving, without making it wait', async () => {
+    const gate = new EmbeddedGate({ stallAfterMs: 40 });
+    expect(gate.stall()).toBeUndefined();
+    void gate.run('transaction', 'rollup < job.ts:9', never);
+    void gate.run('query', 'queued', async () => {}).catch(() => {});
+    expect(gate.stall()).toBeUndefined();
+    await sleep(60);
+    expect(gate.stall()).toMatchObject({ holder: { label: 'rollup < job.ts:9' }, waiting: 1 });
+    gate.close();
+    expect(() => gate.stall()).toThrow(expect.objectContaining({ code: 'ERR_DB_CLOSED' }));
+  });
+
   it('refuses at once when the queue is full', async () => {
     const gate = new EmbeddedGate({ maxWaiting: 2, waitTimeoutMs: 60_000 });
     void gate.run('query', 'holder', never);

@@ -1,5 +1,5 @@
 import type { RequestRow } from '@gatehouse/db';
-import { observeRequest } from '../metrics/registry.ts';
+import { observeRequest } from '../platform/metrics.ts';
 import type { Runtime } from '../platform/runtime.ts';
 import { approverView } from './view.ts';
 

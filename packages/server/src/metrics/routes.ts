@@ -8,8 +8,8 @@ import { hasRole } from '../auth/principal.ts';
 import { GatehouseError } from '../errors.ts';
 import { errorSchema } from '../http/errors.ts';
 import type { Routes } from '../http/typed.ts';
+import { metricsOf } from '../platform/metrics.ts';
 import type { Runtime } from '../platform/runtime.ts';
-import { metricsOf } from './registry.ts';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 

@@ -1,7 +1,7 @@
 import type { RequestRow } from '@gatehouse/db';
 import { sql } from 'drizzle-orm';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { Runtime } from '../platform/runtime.ts';
+import type { Runtime } from './runtime.ts';
 
 /**
  * The Prometheus metrics of one Gatehouse runtime (one per process in production; tests run
