@@ -14,6 +14,9 @@ export const WEBHOOK_EVENTS = {
   'request.expired': { summary: 'A pending request reached its deadline undecided (a deny verdict).' },
   'request.cancelled': { summary: 'A pending request was cancelled because its agent was revoked.' },
   'audit.verify_failed': { summary: 'Audit verification found a problem in the chains or checkpoints.' },
+  'drift.alarm': {
+    summary: "An agent type's auto-approval rate passed its ceiling or rose too far over its baseline.",
+  },
 } as const satisfies Record<string, { summary: string }>;
 
 export type WebhookEventType = keyof typeof WEBHOOK_EVENTS;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatehouse, type TestGatehouse } from '../../../test/support/gatehouse.ts';
 import { query } from '../../../test/support/postgres.ts';
+import { startReceiver, type WebhookReceiver } from '../../../test/support/webhook-receiver.ts';
 import { refreshRollups } from '../src/insights/rollup.ts';
 import { checkDrift } from '../src/insights/service.ts';
 
@@ -13,8 +14,10 @@ import { checkDrift } from '../src/insights/service.ts';
 describe('drift thresholds from the policy file', () => {
   let gh: TestGatehouse;
   let auditor: { id: string; token: string };
+  let receiver: WebhookReceiver;
 
   beforeAll(async () => {
+    receiver = await startReceiver();
     const dir = mkdtempSync(join(tmpdir(), 'gh-insights-policy-'));
     const policyFile = join(dir, 'policy.yaml');
     writeFileSync(
@@ -41,7 +44,10 @@ describe('drift thresholds from the policy file', () => {
     });
     auditor = await gh.createUser('security@example.com', ['auditor']);
   }, 60_000);
-  afterAll(async () => gh?.stop());
+  afterAll(async () => {
+    await gh?.stop();
+    await receiver?.close();
+  });
 
   it('answers the thresholds in force and which of them the policy set', async () => {
     const r = await gh.api('/v1/insights/drift', { token: auditor.token });
@@ -66,10 +72,22 @@ describe('drift thresholds from the policy file', () => {
       });
       expect(r.body.status).toBe('auto_approved');
     }
+    const hook = await gh.api('/v1/webhooks', {
+      token: gh.adminToken,
+      body: { url: `${receiver.url}/drift`, events: ['drift.alarm'], allowPrivateNetwork: true },
+    });
+    expect(hook.status).toBe(201);
     const rt = gh.running.runtime;
     await refreshRollups(rt.database.db);
     const result = await checkDrift(rt);
     expect(result.raised).toHaveLength(1);
+    // Receivers subscribed to drift.alarm hear of it, with the figures and no command text.
+    const delivered = await receiver.waitFor((r) => r.path === '/drift', 15_000);
+    expect(delivered.json).toMatchObject({
+      type: 'drift.alarm',
+      data: { key: 'ci/none', trigger: 'ceiling', rate: 1 },
+    });
+    expect(delivered.body).not.toContain('/tmp/');
     const drift = await gh.api('/v1/insights/drift', { token: auditor.token });
     expect(drift.body.alarms[0]).toMatchObject({
       key: 'ci/none',

@@ -4,6 +4,7 @@ import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import { actorOf, type Principal } from '../auth/principal.ts';
 import { GatehouseError } from '../errors.ts';
 import type { Runtime } from '../platform/runtime.ts';
+import { emitEvent } from '../webhooks/events.ts';
 import {
   alarmAction,
   type Counts,
@@ -212,7 +213,8 @@ export async function checkDrift(
   const { fromPolicy: _, ...thresholds } = thresholdsInForce(rt);
   const counts = await driftCounts(rt.database.db, now, thresholds);
   const t = schema.driftAlarms;
-  return rt.audit.transaction(async (tx, record) => {
+  const raisedAlarms: AlarmRow[] = [];
+  const result = await rt.audit.transaction(async (tx, record) => {
     const locked = await tx.execute(sql`select pg_try_advisory_xact_lock(${DRIFT_LOCK_KEY}) as ok`);
     if (!(locked.rows[0] as { ok: boolean }).ok) return { ran: false, raised: [], cleared: [] };
     const standing = await tx
@@ -264,6 +266,7 @@ export async function checkDrift(
           },
         });
         raised.push(row.id);
+        raisedAlarms.push(row);
       } else if (action === 'clear') {
         for (const alarm of acknowledged) {
           await tx.update(t).set({ clearedAt: checkedAt }).where(eq(t.id, alarm.id));
@@ -279,6 +282,13 @@ export async function checkDrift(
     }
     return { ran: true, raised, cleared };
   });
+  // After the commit: a receiver hears of an alarm only once it is on record.
+  for (const row of raisedAlarms) {
+    await emitEvent(rt, 'drift.alarm', { key: `drift.alarm:${row.id}`, data: alarmData(row) }).catch(
+      (error) => rt.log.warn({ err: error, alarm: row.id }, 'drift alarm webhook could not be queued'),
+    );
+  }
+  return result;
 }
 
 /** Open alarms, for the metric. */
