@@ -10,7 +10,9 @@ import { WitnessReader, type WitnessState } from './witness.ts';
 import { checkExpectedHead, compareWithWitness, type DatabaseView } from './witness-check.ts';
 
 type EventRow = typeof schema.auditEvents.$inferSelect;
-const PAGE = 5_000;
+// Pages small enough that reading one does not hold the embedded database, which runs on this
+// thread, for long: a full walk in the background must not stall the decisions being served.
+const PAGE = 1_000;
 
 export type Progress = (done: number, total: number) => void;
 
@@ -33,6 +35,8 @@ export async function* readEvents(db: Db, where?: SQL): AsyncGenerator<EventRow>
       .limit(PAGE);
     yield* page;
     if (page.length < PAGE) return;
+    // Let waiting requests run between pages.
+    await new Promise((resolve) => setImmediate(resolve));
     const last = page.at(-1)!;
     cursor = { chain: last.chain, seq: last.seq, id: last.id };
   }
