@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { GatehouseClient } from '@gatehouse/sdk';
 import WebSocket from 'ws';
+import { call, startDistributed } from '../test/support/distributed.ts';
 import { createTestDatabase, TEST_REDIS_URL } from '../test/support/postgres.ts';
-import { type Spawned, spawnNode } from '../test/support/processes.ts';
 import { type BenchResult, percentile } from './types.ts';
 
 const APPROVALS = Number(process.env.BENCH_APPROVALS ?? 100);
@@ -16,28 +15,21 @@ const REVOCATIONS = Number(process.env.BENCH_REVOCATIONS ?? 20);
  */
 export async function benchLatency(): Promise<BenchResult[]> {
   const database = await createTestDatabase('gh_bench');
-  const adminToken = `bench-${randomBytes(16).toString('hex')}`;
-  const env = {
-    DATABASE_URL: database.url,
-    REDIS_URL: TEST_REDIS_URL,
-    GATEHOUSE_REDIS_PREFIX: `gh-bench-${database.name}`,
-    GATEHOUSE_ADMIN_TOKEN: adminToken,
-    GATEHOUSE_MASTER_KEY: randomBytes(32).toString('base64'),
-    GATEHOUSE_PORT: '0',
-    GATEHOUSE_LOG_LEVEL: 'warn',
-  };
-  const processes: Spawned[] = [
-    spawnNode('apps/api/src/main.ts', [], env),
-    spawnNode('apps/api/src/main.ts', [], env),
-    spawnNode('apps/worker/src/main.ts', [], env),
-  ];
+  const deployment = await startDistributed({
+    databaseUrl: database.url,
+    redisUrl: TEST_REDIS_URL,
+    redisPrefix: `gh-bench-${database.name}`,
+    apis: 2,
+    env: { GATEHOUSE_LOG_LEVEL: 'warn' },
+  }).catch(async (error) => {
+    await database.drop();
+    throw error;
+  });
   try {
-    const [a, b] = await Promise.all(
-      processes.slice(0, 2).map(async (p) => (await p.waitFor(/listening on (http:\/\/\S+)/, 60_000))[1]!),
-    );
-    await processes[2]!.waitFor(/worker running/, 60_000);
-    const { toVerdict: approval, toAnswer } = await approvalLatencies(a!, b!, adminToken);
-    const revocation = await revocationLatencies(a!, b!, adminToken);
+    const [a, b] = deployment.apis as [string, string];
+    const { adminToken } = deployment;
+    const { toVerdict: approval, toAnswer } = await approvalLatencies(a, b, adminToken);
+    const revocation = await revocationLatencies(a, b, adminToken);
     return [
       {
         name: 'approval on A → verdict in the SDK on B',
@@ -62,22 +54,9 @@ export async function benchLatency(): Promise<BenchResult[]> {
       },
     ];
   } finally {
-    await Promise.all(processes.map((p) => p.stop()));
+    await deployment.stop();
     await database.drop();
   }
-}
-
-async function call(base: string, path: string, token: string, body?: unknown) {
-  const response = await fetch(new URL(path, base), {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  // biome-ignore lint/suspicious/noExplicitAny: the bench reads a few known fields of API answers
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
 }
 
 async function approvalLatencies(
@@ -86,9 +65,14 @@ async function approvalLatencies(
   adminToken: string,
 ): Promise<{ toVerdict: number[]; toAnswer: number[] }> {
   const approver = (
-    await call(a, '/v1/users', adminToken, { email: 'bench@example.com', roles: ['approver'] })
+    await call(a, '/v1/users', {
+      token: adminToken,
+      body: { email: 'bench@example.com', roles: ['approver'] },
+    })
   ).body;
-  const agent = (await call(a, '/v1/agents', adminToken, { name: 'bench-latency', type: 'ci' })).body;
+  const agent = (
+    await call(a, '/v1/agents', { token: adminToken, body: { name: 'bench-latency', type: 'ci' } })
+  ).body;
   // The approver's queue on A: it learns the id of each pending request the moment it exists.
   const stream = new WebSocket(`${a.replace('http', 'ws')}/v1/stream`, {
     headers: { authorization: `Bearer ${approver.token}` },
@@ -115,7 +99,10 @@ async function approvalLatencies(
       // Let the SDK reach its wait (stream subscription) before deciding, as a person would.
       await new Promise((r) => setTimeout(r, 20));
       const sent = performance.now();
-      await call(a, `/v1/requests/${requestId}/decisions`, approver.token, { decision: 'approve' });
+      await call(a, `/v1/requests/${requestId}/decisions`, {
+        token: approver.token,
+        body: { decision: 'approve' },
+      });
       const answered = performance.now();
       const result = await decision;
       if (!result.allowed) throw new Error(`request ${requestId} was not allowed: ${result.status}`);
@@ -136,12 +123,15 @@ async function approvalLatencies(
 async function revocationLatencies(a: string, b: string, adminToken: string): Promise<number[]> {
   const latencies: number[] = [];
   for (let i = 0; i < REVOCATIONS; i++) {
-    const agent = (await call(a, '/v1/agents', adminToken, { name: `bench-revoke-${i}`, type: 'ci' })).body;
-    const session = (await call(b, '/v1/sessions', agent.key, {})).body;
-    const submit = () => call(b, '/v1/requests', session.token, { kind: 'shell', command: 'ls' });
+    const agent = (
+      await call(a, '/v1/agents', { token: adminToken, body: { name: `bench-revoke-${i}`, type: 'ci' } })
+    ).body;
+    const session = (await call(b, '/v1/sessions', { token: agent.key, body: {} })).body;
+    const submit = () =>
+      call(b, '/v1/requests', { token: session.token, body: { kind: 'shell', command: 'ls' } });
     if ((await submit()).status !== 201) throw new Error('the session did not work before its revocation');
     const sent = performance.now();
-    await call(a, `/v1/sessions/${session.sessionId}/revoke`, adminToken, {});
+    await call(a, `/v1/sessions/${session.sessionId}/revoke`, { token: adminToken, body: {} });
     for (;;) {
       if ((await submit()).status === 401) break;
       if (performance.now() - sent > 10_000)

@@ -1,42 +1,17 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { gatehouseFleet } from '../support/fleet.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
-import { type Spawned, spawnNode } from '../support/processes.ts';
 
 /**
  * The audit log under concurrency and crashes, with real processes on PostgreSQL: what a
  * client saw acknowledged must be in the log, with intact chains, whatever happened after.
  */
 describe('audit durability', () => {
-  const masterKey = randomBytes(32).toString('base64');
-  const adminToken = `dur-${randomBytes(16).toString('hex')}`;
-  const started: Spawned[] = [];
-  const databases: TestDatabase[] = [];
+  const fleet = gatehouseFleet();
+  const { adminToken, start } = fleet;
 
-  afterEach(async () => {
-    await Promise.all(started.splice(0).map((p) => p.stop('SIGKILL')));
-    for (const db of databases.splice(0)) await db.drop();
-  });
-
-  const env = (db: TestDatabase) => ({
-    DATABASE_URL: db.url,
-    REDIS_URL: '',
-    GATEHOUSE_MASTER_KEY: masterKey,
-    GATEHOUSE_ADMIN_TOKEN: adminToken,
-    GATEHOUSE_PORT: '0',
-    GATEHOUSE_DB_POOL_SIZE: '4',
-    GATEHOUSE_DATA_DIR: mkdtempSync(join(tmpdir(), 'gh-dur-')),
-  });
-
-  async function start(db: TestDatabase): Promise<{ url: string; process: Spawned }> {
-    const process = spawnNode('apps/cli/src/main.ts', ['start'], env(db));
-    started.push(process);
-    return { url: (await process.waitFor(/listening on (http:\/\/\S+)/, 60_000))[1]!, process };
-  }
+  afterEach(() => fleet.cleanup());
 
   async function post(url: string, path: string, token: string, body: unknown) {
     const response = await fetch(new URL(path, url), {
@@ -59,14 +34,8 @@ describe('audit durability', () => {
     return byRequest;
   }
 
-  async function verify(db: TestDatabase) {
-    const child = spawnNode('apps/cli/src/main.ts', ['audit', 'verify'], env(db));
-    return { code: await child.exited, output: child.output() };
-  }
-
   it('three API processes writing at once: nothing acknowledged is missing, every chain verifies', async () => {
-    const db = await createTestDatabase('gh_conc');
-    databases.push(db);
+    const db = fleet.track(await createTestDatabase('gh_conc'));
     const apis = await Promise.all([start(db), start(db), start(db)]);
     const agent = (await post(apis[0]!.url, '/v1/agents', adminToken, { name: 'load', type: 'ci' })).body;
     const acknowledged: string[] = [];
@@ -92,14 +61,13 @@ describe('audit durability', () => {
       (id) => !audited.get(id)?.includes('request.submitted') || !audited.get(id)?.includes('verdict.issued'),
     );
     expect(missing).toEqual([]);
-    const result = await verify(db);
+    const result = await fleet.verify(db);
     expect(result.output).toMatch(/OK/);
     expect(result.code).toBe(0);
   }, 120_000);
 
   it('kill -9 during a stream of requests: every acknowledged request keeps its audit events', async () => {
-    const db = await createTestDatabase('gh_crash');
-    databases.push(db);
+    const db = fleet.track(await createTestDatabase('gh_crash'));
     const first = await start(db);
     const agent = (await post(first.url, '/v1/agents', adminToken, { name: 'crash', type: 'ci' })).body;
     const token = (await post(first.url, '/v1/sessions', agent.key!, { ttlSeconds: 3600 })).body.token!;
@@ -136,7 +104,7 @@ describe('audit durability', () => {
       201,
     );
     await second.process.stop();
-    const result = await verify(db);
+    const result = await fleet.verify(db);
     expect(result.output).toMatch(/OK/);
     expect(result.code).toBe(0);
   }, 120_000);

@@ -1,47 +1,26 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { gatehouseFleet } from '../support/fleet.ts';
 import { createTestDatabase, query, type TestDatabase } from '../support/postgres.ts';
-import { type Spawned, spawnNode } from '../support/processes.ts';
 
 /**
  * Issue 14, item 4: restarts reuse audit lanes, so the number of chains follows the number
  * of processes, not of restarts, whether a process stops cleanly or is killed with -9.
  */
 describe('audit lanes across restarts', () => {
-  const masterKey = randomBytes(32).toString('base64');
-  const adminToken = `lanes-${randomBytes(16).toString('hex')}`;
-  const started: Spawned[] = [];
-  const databases: TestDatabase[] = [];
-
-  afterEach(async () => {
-    await Promise.all(started.splice(0).map((p) => p.stop('SIGKILL')));
-    for (const db of databases.splice(0)) await db.drop();
-  });
-
-  const env = (db: TestDatabase) => ({
-    DATABASE_URL: db.url,
-    REDIS_URL: '',
-    GATEHOUSE_MASTER_KEY: masterKey,
-    GATEHOUSE_ADMIN_TOKEN: adminToken,
-    GATEHOUSE_PORT: '0',
-    GATEHOUSE_DB_POOL_SIZE: '4',
+  const fleet = gatehouseFleet({
     GATEHOUSE_AUDIT_LANE_LEASE_SECONDS: '12',
     // One process per start: the count of lanes is then 8 per live process.
     GATEHOUSE_WORKERS: '1',
-    GATEHOUSE_DATA_DIR: mkdtempSync(join(tmpdir(), 'gh-lanes-')),
   });
+  afterEach(() => fleet.cleanup());
 
   async function start(db: TestDatabase) {
-    const process = spawnNode('apps/cli/src/main.ts', ['start'], env(db));
-    started.push(process);
-    const url = (await process.waitFor(/listening on (http:\/\/\S+)/, 60_000))[1]!;
+    const { url, process } = await fleet.start(db);
     // Some audited work: an agent and a session.
     const r = await fetch(new URL('/v1/agents', url), {
       method: 'POST',
-      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${fleet.adminToken}`, 'content-type': 'application/json' },
       body: JSON.stringify({ name: `a-${randomBytes(3).toString('hex')}`, type: 'ci' }),
     });
     expect(r.status).toBe(201);
@@ -52,8 +31,7 @@ describe('audit lanes across restarts', () => {
     (await query<{ n: number }>(db.url, 'select count(*)::int as n from audit_lanes'))[0]!.n;
 
   it('clean stops and kill -9 alike: the chains stay bounded by the processes alive at once', async () => {
-    const db = await createTestDatabase('gh_lanes_e2e');
-    databases.push(db);
+    const db = fleet.track(await createTestDatabase('gh_lanes_e2e'));
 
     // Clean restarts: each process releases its lanes, the next takes them up at once.
     for (let i = 0; i < 3; i++) await (await start(db)).stop('SIGTERM');
@@ -84,7 +62,7 @@ describe('audit lanes across restarts', () => {
     );
     expect(chains[0]!.n).toBeLessThanOrEqual(16);
 
-    const verify = spawnNode('apps/cli/src/main.ts', ['audit', 'verify'], env(db));
-    expect(await verify.exited, verify.output()).toBe(0);
+    const verify = await fleet.verify(db);
+    expect(verify.code, verify.output).toBe(0);
   }, 180_000);
 });

@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { GatehouseClient } from '@gatehouse/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, type Distributed, startDistributed } from '../support/distributed.ts';
 import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from '../support/postgres.ts';
-import { type Spawned, spawnNode } from '../support/processes.ts';
 
 /**
  * Two API processes and one worker on PostgreSQL + Redis. The agent talks to API A only;
@@ -11,60 +10,52 @@ import { type Spawned, spawnNode } from '../support/processes.ts';
  */
 describe('distributed deployment: two APIs and a worker', () => {
   let database: TestDatabase;
-  const processes: Spawned[] = [];
+  let deployment: Distributed;
   let apiA: string;
   let apiB: string;
-  const adminToken = `e2e-admin-${randomBytes(16).toString('hex')}`;
+  let adminToken: string;
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    const env = {
-      DATABASE_URL: database.url,
-      REDIS_URL: TEST_REDIS_URL,
-      GATEHOUSE_REDIS_PREFIX: `gh-e2e-${database.name}`,
-      GATEHOUSE_ADMIN_TOKEN: adminToken,
-      GATEHOUSE_MASTER_KEY: randomBytes(32).toString('base64'),
-      GATEHOUSE_HOST: '127.0.0.1',
-      GATEHOUSE_PORT: '0',
-      GATEHOUSE_DB_POOL_SIZE: '4',
-    };
-    const a = spawnNode('apps/api/src/main.ts', [], env);
-    const b = spawnNode('apps/api/src/main.ts', [], env);
-    const worker = spawnNode('apps/worker/src/main.ts', [], env);
-    processes.push(a, b, worker);
-    apiA = (await a.waitFor(/listening on (http:\/\/\S+)/, 60_000))[1]!;
-    apiB = (await b.waitFor(/listening on (http:\/\/\S+)/, 60_000))[1]!;
-    await worker.waitFor(/worker running/, 60_000);
+    deployment = await startDistributed({
+      databaseUrl: database.url,
+      redisUrl: TEST_REDIS_URL,
+      redisPrefix: `gh-e2e-${database.name}`,
+      apis: 2,
+    });
+    [apiA, apiB] = deployment.apis as [string, string];
+    adminToken = deployment.adminToken;
   }, 90_000);
 
   afterAll(async () => {
-    await Promise.all(processes.map((p) => p.stop()));
+    await deployment?.stop();
     await database?.drop();
   });
 
-  async function call(base: string, path: string, token: string, body?: unknown) {
-    const response = await fetch(new URL(path, base), {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as any };
-  }
-
   it('an agent on A gets a verified multi-party verdict decided by two approvers on B', async () => {
     const owner = (
-      await call(apiA, '/v1/users', adminToken, { email: 'owner@example.com', roles: ['approver'] })
+      await call(apiA, '/v1/users', {
+        token: adminToken,
+        body: { email: 'owner@example.com', roles: ['approver'] },
+      })
     ).body;
     const alice = (
-      await call(apiB, '/v1/users', adminToken, { email: 'alice@example.com', roles: ['approver'] })
+      await call(apiB, '/v1/users', {
+        token: adminToken,
+        body: { email: 'alice@example.com', roles: ['approver'] },
+      })
     ).body;
-    const bob = (await call(apiA, '/v1/users', adminToken, { email: 'bob@example.com', roles: ['approver'] }))
-      .body;
+    const bob = (
+      await call(apiA, '/v1/users', {
+        token: adminToken,
+        body: { email: 'bob@example.com', roles: ['approver'] },
+      })
+    ).body;
     const agent = (
-      await call(apiA, '/v1/agents', adminToken, { name: 'deployer', type: 'ci', owner: 'owner@example.com' })
+      await call(apiA, '/v1/agents', {
+        token: adminToken,
+        body: { name: 'deployer', type: 'ci', owner: 'owner@example.com' },
+      })
     ).body;
 
     const client = new GatehouseClient({ url: apiA, agentKey: agent.key, timeoutMs: 60_000 });
@@ -78,22 +69,28 @@ describe('distributed deployment: two APIs and a worker', () => {
     // The pending request appears on B, through the shared database.
     let pending: { id: string; command: string } | undefined;
     for (let i = 0; i < 100 && !pending; i++) {
-      const list = await call(apiB, '/v1/requests?status=pending', alice.token);
+      const list = await call(apiB, '/v1/requests?status=pending', { token: alice.token });
       pending = list.body.items.find((item: { command: string }) => item.command === command);
       if (!pending) await new Promise((r) => setTimeout(r, 100));
     }
     expect(pending).toBeDefined();
 
-    const self = await call(apiB, `/v1/requests/${pending!.id}/decisions`, owner.token, {
-      decision: 'approve',
+    const self = await call(apiB, `/v1/requests/${pending!.id}/decisions`, {
+      token: owner.token,
+      body: {
+        decision: 'approve',
+      },
     });
     expect(self.status).toBe(403);
     expect(self.body.error.code).toBe('SELF_APPROVAL');
     expect(
       (
-        await call(apiB, `/v1/requests/${pending!.id}/decisions`, alice.token, {
-          decision: 'approve',
-          comment: 'decommission planned',
+        await call(apiB, `/v1/requests/${pending!.id}/decisions`, {
+          token: alice.token,
+          body: {
+            decision: 'approve',
+            comment: 'decommission planned',
+          },
         })
       ).body,
     ).toMatchObject({
@@ -103,9 +100,12 @@ describe('distributed deployment: two APIs and a worker', () => {
     });
     expect(
       (
-        await call(apiB, `/v1/requests/${pending!.id}/decisions`, bob.token, {
-          decision: 'approve',
-          comment: 'confirmed',
+        await call(apiB, `/v1/requests/${pending!.id}/decisions`, {
+          token: bob.token,
+          body: {
+            decision: 'approve',
+            comment: 'confirmed',
+          },
         })
       ).body,
     ).toMatchObject({
@@ -120,14 +120,17 @@ describe('distributed deployment: two APIs and a worker', () => {
   }, 60_000);
 
   it.each(['session', 'agent'])('revoking the %s on B is enforced on A within one second', async (what) => {
-    const agent = (await call(apiA, '/v1/agents', adminToken, { name: `revoked-${what}`, type: 'ci' })).body;
-    const sessionA = (await call(apiA, '/v1/sessions', agent.key, {})).body;
-    const submit = () => call(apiA, '/v1/requests', sessionA.token, { kind: 'shell', command: 'ls' });
+    const agent = (
+      await call(apiA, '/v1/agents', { token: adminToken, body: { name: `revoked-${what}`, type: 'ci' } })
+    ).body;
+    const sessionA = (await call(apiA, '/v1/sessions', { token: agent.key, body: {} })).body;
+    const submit = () =>
+      call(apiA, '/v1/requests', { token: sessionA.token, body: { kind: 'shell', command: 'ls' } });
     expect((await submit()).status).toBe(201);
     const revokedAt = performance.now();
     const path =
       what === 'session' ? `/v1/sessions/${sessionA.sessionId}/revoke` : `/v1/agents/${agent.id}/revoke`;
-    expect((await call(apiB, path, adminToken, {})).status).toBe(200);
+    expect((await call(apiB, path, { token: adminToken, body: {} })).status).toBe(200);
     let refusedAfter = Number.POSITIVE_INFINITY;
     while (performance.now() - revokedAt < 3_000) {
       const r = await submit();
@@ -143,10 +146,14 @@ describe('distributed deployment: two APIs and a worker', () => {
   });
 
   it('the worker expires an overdue request and the agent on A sees it', async () => {
-    const agent = (await call(apiA, '/v1/agents', adminToken, { name: 'late', type: 'ci' })).body;
-    const session = (await call(apiA, '/v1/sessions', agent.key, {})).body.token;
+    const agent = (await call(apiA, '/v1/agents', { token: adminToken, body: { name: 'late', type: 'ci' } }))
+      .body;
+    const session = (await call(apiA, '/v1/sessions', { token: agent.key, body: {} })).body.token;
     const submitted = (
-      await call(apiA, '/v1/requests', session, { kind: 'shell', command: 'systemctl restart nginx' })
+      await call(apiA, '/v1/requests', {
+        token: session,
+        body: { kind: 'shell', command: 'systemctl restart nginx' },
+      })
     ).body;
     expect(submitted.status).toBe('pending');
     // Move the deadline into the past behind the service's back; the worker's sweep must close it.
@@ -155,7 +162,7 @@ describe('distributed deployment: two APIs and a worker', () => {
     await client.connect();
     await client.query(`update requests set deadline = now() where id = $1`, [submitted.id]);
     await client.end();
-    const verdict = await call(apiA, `/v1/requests/${submitted.id}/verdict?wait=30`, session);
+    const verdict = await call(apiA, `/v1/requests/${submitted.id}/verdict?wait=30`, { token: session });
     expect(verdict.body.status).toBe('expired');
   }, 60_000);
 });

@@ -1,9 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Answer, call, type Distributed, startDistributed } from '../support/distributed.ts';
 import {
   arbitraryOf,
   fillPath,
@@ -12,48 +9,11 @@ import {
   operationsOf,
 } from '../support/openapi-fuzz.ts';
 import { createTestDatabase, query, TEST_DATABASE_URL, type TestDatabase } from '../support/postgres.ts';
-import { type Spawned, spawnNode } from '../support/processes.ts';
 import { type PrivateRedis, startPrivateRedis } from '../support/redis-server.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 
 const AUTO = 'ls -la';
 const REVIEW = 'systemctl restart nginx';
-
-interface Answer {
-  status: number;
-  body: any;
-  ms: number;
-  retryAfter: string | null;
-}
-
-async function call(
-  base: string,
-  path: string,
-  init: { method?: string; token?: string; body?: unknown } = {},
-): Promise<Answer> {
-  const started = performance.now();
-  const response = await fetch(new URL(path, base), {
-    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
-    headers: {
-      ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
-      ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-    // Nothing may wait on a database that does not answer: a hang fails the test.
-    signal: AbortSignal.timeout(15_000),
-  });
-  const text = await response.text();
-  let body: unknown = text;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {}
-  return {
-    status: response.status,
-    body,
-    ms: performance.now() - started,
-    retryAfter: response.headers.get('retry-after'),
-  };
-}
 
 /**
  * A distributed deployment (an API process and a worker, on a private Redis) whose line to
@@ -66,15 +26,13 @@ describe('fault: the database becomes unreachable and comes back', () => {
   let database: TestDatabase;
   let redis: PrivateRedis;
   let proxy: TcpProxy;
-  const processes: Spawned[] = [];
+  let deployment: Distributed;
   let api: string;
   let session: string;
   let approver: string;
   let pendingId: string;
   let operations: Operation[];
-  const adminToken = `faults-admin-${randomBytes(16).toString('hex')}`;
-  // The processes' own data directory: the audit witness file lives there, not in the repository.
-  const dataDir = mkdtempSync(join(tmpdir(), 'gh-faults-'));
+  let adminToken: string;
 
   beforeAll(async () => {
     const upstream = new URL(TEST_DATABASE_URL);
@@ -83,22 +41,13 @@ describe('fault: the database becomes unreachable and comes back', () => {
       startPrivateRedis(),
       startTcpProxy({ host: upstream.hostname, port: Number(upstream.port || 5432) }),
     ]);
-    const env = {
-      DATABASE_URL: proxy.via(database.url),
-      REDIS_URL: redis.url,
-      GATEHOUSE_REDIS_PREFIX: 'gh-faults-db',
-      GATEHOUSE_ADMIN_TOKEN: adminToken,
-      GATEHOUSE_DATA_DIR: dataDir,
-      GATEHOUSE_MASTER_KEY: randomBytes(32).toString('base64'),
-      GATEHOUSE_HOST: '127.0.0.1',
-      GATEHOUSE_PORT: '0',
-      GATEHOUSE_DB_POOL_SIZE: '4',
-    };
-    const apiProcess = spawnNode('apps/api/src/main.ts', [], env);
-    const worker = spawnNode('apps/worker/src/main.ts', [], env);
-    processes.push(apiProcess, worker);
-    api = (await apiProcess.waitFor(/listening on (http:\/\/\S+)/, 60_000))[1]!;
-    await worker.waitFor(/worker running/, 60_000);
+    deployment = await startDistributed({
+      databaseUrl: proxy.via(database.url),
+      redisUrl: redis.url,
+      redisPrefix: 'gh-faults-db',
+    });
+    [api] = deployment.apis as [string];
+    adminToken = deployment.adminToken;
     approver = (
       await call(api, '/v1/users', {
         token: adminToken,
@@ -115,11 +64,10 @@ describe('fault: the database becomes unreachable and comes back', () => {
   }, 90_000);
 
   afterAll(async () => {
-    await Promise.all(processes.map((p) => p.stop()));
+    await deployment?.stop();
     await proxy?.stop();
     await redis?.stop();
     await database?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
   });
 
   /** One well-formed call of an operation, as a caller that may make it would send it. */
@@ -228,6 +176,6 @@ describe('fault: the database becomes unreachable and comes back', () => {
       body: { decision: 'reject', comment: 'after the outage' },
     });
     expect(decided.status).toBe(200);
-    for (const p of processes) expect(p.child.exitCode).toBeNull();
+    for (const p of [...deployment.api, deployment.worker!]) expect(p.child.exitCode).toBeNull();
   }
 });
