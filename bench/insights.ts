@@ -1,5 +1,11 @@
 import { migrate, openDatabase } from '@gatehouse/db';
-import { autoApprovalSeries, driftCounts, insightsSummary, rebuildRollups } from '@gatehouse/server';
+import {
+  autoApprovalSeries,
+  driftCounts,
+  insightsSummary,
+  mixBuckets,
+  rebuildRollups,
+} from '@gatehouse/server';
 import { sql } from 'drizzle-orm';
 import { createTestDatabase } from '../test/support/postgres.ts';
 import { type BenchResult, percentile } from './types.ts';
@@ -74,6 +80,11 @@ export async function benchInsights(): Promise<BenchResult[]> {
         'summary 30 d (tiers, outcomes, latency, top lists)',
         () => insightsSummary(db, { from: new Date(end - 30 * DAY), to }),
       ],
+      [
+        'mix 60 d by day (tiers, outcomes, p50/p90 per bucket)',
+        () => mixBuckets(db, { from: from60, to, bucket: 'day' }),
+      ],
+      ['mix 7 d by hour', () => mixBuckets(db, { from: new Date(end - 7 * DAY), to, bucket: 'hour' })],
       [
         'drift counts (35 d, per type × env)',
         () =>

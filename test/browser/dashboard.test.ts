@@ -125,7 +125,7 @@ describe('security console', () => {
     await reviewer.getByRole('heading', { name: /Auto-approval rate per day/ }).waitFor();
 
     // The legend names the series; the canvas holds pixels of the first series' colour.
-    const legend = reviewer.locator('.u-legend');
+    const legend = reviewer.locator('[data-testid="rate-chart"] .u-legend');
     await expect(legend.textContent()).resolves.toContain('ci');
     await expect(legend.textContent()).resolves.toContain('coding-agent');
     const drawn = await reviewer.locator('[data-testid="rate-chart"] canvas').evaluate((canvas: any) => {
@@ -151,7 +151,8 @@ describe('security console', () => {
   });
 
   it('shows every number in a table view, and exports them as CSV', async () => {
-    const table = reviewer.getByRole('button', { name: 'Table', exact: true });
+    const ratePanel = reviewer.getByRole('region', { name: /Auto-approval rate per/ });
+    const table = ratePanel.getByRole('button', { name: 'Table', exact: true });
     await table.focus();
     await reviewer.keyboard.press('Space');
     const grid = reviewer.getByTestId('rate-table');
@@ -177,7 +178,25 @@ describe('security console', () => {
       .slice(1)
       .reduce((n, line) => n + Number(line.split(',')[3]), 0);
     expect(total).toBe(historySize);
-    await reviewer.getByRole('button', { name: 'Chart', exact: true }).click();
+    await ratePanel.getByRole('button', { name: 'Chart', exact: true }).click();
+  });
+
+  it('shows what anomaly detection judges each agent type against', async () => {
+    // The baseline job folds the history in on its first rounds; until then the panel says so.
+    const rows = reviewer.getByTestId('baseline-table').locator('tbody tr');
+    for (let i = 0; i < 30 && (await rows.count()) < 2; i++) {
+      await reviewer.waitForTimeout(500);
+      await reviewer.reload();
+      await reviewer.getByRole('heading', { name: 'Anomaly baselines per agent type' }).waitFor();
+      await reviewer.getByTestId('baselines').locator('table, p.empty').first().waitFor();
+    }
+    const ci = rows.filter({ has: reviewer.locator('th', { hasText: /^ci$/ }) });
+    const text = await ci.textContent();
+    // 3 requests an hour for 14 days: learned, every hour worked, one a minute at most.
+    expect(text).toContain('learned');
+    expect(text).toContain('kubectl');
+    expect(text).toContain('1.0/min · 30/min');
+    expect(text).toContain('none');
   });
 
   it('shows the drift alarm to approvers read-only, and a reviewer acknowledges it with a comment', async () => {

@@ -39,6 +39,8 @@ export interface StartOptions {
   adminToken?: string;
   masterKey?: string;
   redisPrefix?: string;
+  /** Log at debug level into this array, one JSON line per entry (default: no logging). */
+  logLines?: string[];
 }
 
 /**
@@ -61,7 +63,15 @@ export async function startGatehouse(options: StartOptions = {}): Promise<TestGa
     GATEHOUSE_DB_POOL_SIZE: '5',
     ...options.env,
   });
-  const running = await serve(config, { http: true, jobs: true, logger: false });
+  const lines = options.logLines;
+  const running = await serve(config, {
+    http: true,
+    jobs: true,
+    logger: lines ? { level: 'debug' } : false,
+    ...(lines
+      ? { logDestination: { write: (line: string) => void lines.push(...line.split('\n').filter(Boolean)) } }
+      : {}),
+  });
   const url = running.url!;
 
   const api: TestGatehouse['api'] = async (path, init = {}) => {

@@ -122,6 +122,16 @@ export async function adminPost<T>(
   }
 }
 
+/** GETs a JSON answer. */
+export async function adminGet<T>(target: AdminTarget, path: string, what: string): Promise<T> {
+  const response = await call(target, path, what, { method: 'GET' });
+  try {
+    return (await response.json()) as T;
+  } catch (error) {
+    throw new CliError(`${what}: unreadable answer from ${target.url}: ${(error as Error).message}`, 1);
+  }
+}
+
 /**
  * GETs a JSON-lines answer and yields its lines (without the newline) as they arrive, so
  * an answer of any size passes through. A connection that breaks off mid-answer is an error.
@@ -131,7 +141,23 @@ export async function* adminGetLines(
   path: string,
   what: string,
 ): AsyncGenerator<string> {
-  const response = await call(target, path, what, { method: 'GET' });
+  yield* linesOf(await call(target, path, what, { method: 'GET' }), target, what);
+}
+
+/**
+ * POSTs a JSON body and yields the JSON-lines answer's lines as they arrive (a streamed
+ * computation such as a backtest); refusals before the stream starts are ApiRefusals.
+ */
+export async function* adminPostLines(
+  target: AdminTarget,
+  path: string,
+  what: string,
+  body: unknown,
+): AsyncGenerator<string> {
+  yield* linesOf(await call(target, path, what, { method: 'POST', body }), target, what);
+}
+
+async function* linesOf(response: Response, target: AdminTarget, what: string): AsyncGenerator<string> {
   const type = response.headers.get('content-type') ?? '';
   if (!type.startsWith('application/x-ndjson') || !response.body) {
     await response.body?.cancel();

@@ -146,6 +146,25 @@ expired, Gatehouse unreachable or misconfigured); 130 when interrupted while wai
       exec(async () => (await import('./commands/run.ts')).runCommand(words, options, io)),
     );
 
+  command(program, 'sql', 'run SQL on a registered connection through the Gatehouse gateway')
+    .usage('--connection <name> [options] <statement>')
+    .argument('<statement>', 'the SQL statement, as one argument')
+    .requiredOption('--connection <name>', 'the connection the gateway runs it on (e.g. orders-prod)')
+    .option('--json', 'print {columns, rows, rowCount, truncated} as one JSON line instead of a table')
+    .option('--justification <text>', 'why the statement runs (shown to approvers)')
+    .addHelpText(
+      'after',
+      `
+Asks Gatehouse for a verdict on the statement for that connection; once allowed, the gateway runs
+it with the connection's own credentials (never seen here) and prints the masked rows.
+Configured like \`gatehouse run\` (GATEHOUSE_URL, GATEHOUSE_AGENT_KEY or the config file).
+Exit status: 0 with a result; 126 when it did not run (refused, expired, target or Gatehouse
+unreachable); 1 when the target refused it or it timed out; 130 when interrupted; 2 for usage errors.`,
+    )
+    .action((statement: string, options) =>
+      exec(async () => (await import('./commands/sql.ts')).sqlCommand(statement, options, io)),
+    );
+
   // The hook's stdout is its answer to Claude Code and it exits 0 on every path, so it parses
   // its own arguments: help goes to stderr, and anything it does not understand is a deny.
   command(program, 'hook', 'agent hooks: hook claude-code (PreToolUse event JSON on stdin)')
@@ -166,12 +185,14 @@ Waits up to GATEHOUSE_HOOK_WAIT_SECONDS (default 50) for approvers.`,
       ),
     );
 
-  command(program, 'mcp', 'MCP server (stdio) with a Gatehouse-approved run_shell tool')
+  command(program, 'mcp', 'MCP server (stdio) with Gatehouse-approved run_shell and run_sql tools')
     .addHelpText(
       'after',
       `
-A Model Context Protocol server on stdio with one tool, run_shell {command, cwd?, justification?}:
+A Model Context Protocol server on stdio with two tools. run_shell {command, cwd?, justification?}:
 the command runs only after Gatehouse allows it; its output comes back with secrets masked.
+run_sql {connection, statement, justification?}: the gateway runs the statement on the named
+connection once Gatehouse allows it, and the masked rows come back.
 Configured like \`gatehouse run\` (GATEHOUSE_URL, GATEHOUSE_AGENT_KEY or the config file);
 GATEHOUSE_MCP_WAIT_SECONDS (default 50) bounds the wait for approvers per call,
 GATEHOUSE_MCP_TIMEOUT_SECONDS (default 600) the run time of a command.`,
@@ -252,6 +273,106 @@ requests are cancelled, and its unexpired verdicts are refused at use.${TARGET_H
     .action((agentId: string, options) =>
       exec(async () => (await import('./commands/agents.ts')).revoke(agentId, options, io)),
     );
+
+  const connections = group(
+    'connections',
+    'databases the gateway runs brokered SQL on, and who may use them',
+  );
+  withTarget(command(connections, 'list', 'list connections and their grants (never their logins)'), 'admin')
+    .option('--json', 'one JSON line per connection')
+    .addHelpText('after', TARGET_HELP)
+    .action((options) => exec(async () => (await import('./commands/connections.ts')).list(options, io)));
+  withTarget(command(connections, 'add', 'register a connection; the gateway seals its login'), 'admin')
+    .argument('<name>', 'what agents name it in `gatehouse sql --connection`')
+    .addOption(
+      new Option('--engine <engine>', 'the target database')
+        .choices(['postgresql', 'mysql', 'mariadb'])
+        .makeOptionMandatory(),
+    )
+    .requiredOption('--host <host>', 'the target host')
+    .option('--port <port>', 'the target port (default: the engine’s)', (value: string) => {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 1 || n > 65_535)
+        throw new InvalidArgumentError('a port from 1 to 65535');
+      return n;
+    })
+    .requiredOption('--database <name>', 'the database on the target')
+    .requiredOption('--user <user>', 'the login the gateway uses (give it least privilege)')
+    .option('--password-stdin', 'read the password from stdin (else GATEHOUSE_CONNECTION_PASSWORD)')
+    .option('--description <text>', 'what it is, for the admin page')
+    .option('--environment <env>', 'every request on it is assessed in this environment')
+    .addHelpText(
+      'after',
+      `
+The password is never a flag (flags show in the process list): pipe it with --password-stdin or
+set GATEHOUSE_CONNECTION_PASSWORD.${TARGET_HELP}`,
+    )
+    .action((name: string, options) =>
+      exec(async () => (await import('./commands/connections.ts')).add(name, options, io)),
+    );
+  withTarget(
+    command(connections, 'grant', 'let an agent, or every agent of a type, use a connection'),
+    'admin',
+  )
+    .argument('<name>', 'the connection')
+    .option('--agent <id>', 'one agent')
+    .option('--agent-type <type>', 'every agent of this type')
+    .addHelpText('after', TARGET_HELP)
+    .action((name: string, options) =>
+      exec(async () => (await import('./commands/connections.ts')).grant(name, options, io)),
+    );
+
+  const policy = group('policy', 'try a policy before it is in force');
+  withTarget(
+    command(policy, 'backtest', 'show what a candidate policy would change in the request history'),
+    'admin or auditor',
+  )
+    .requiredOption('--policy <file.yaml>', 'the candidate policy')
+    .addOption(
+      new Option('--since <window>', 'how far back: a duration (30d, 12h) or an ISO 8601 instant')
+        .default('30d')
+        .argParser((value: string) => {
+          if (/^[1-9][0-9]{0,3}[hd]$/.test(value) || Number.isFinite(Date.parse(value))) return value;
+          throw new InvalidArgumentError('a duration such as 30d or 12h, or an ISO 8601 instant');
+        }),
+    )
+    .option('--json', 'print the whole result as JSON instead of the summary')
+    .addHelpText(
+      'after',
+      `
+The server re-scores every shell and SQL request since --since under the candidate policy plus
+the whitelist entries in force, and answers how many requests move between tiers, examples of
+each move, and the auto-approval rate now and under the candidate. A progress bar is drawn on
+stderr when it is a terminal. The run is audited (policy.backtested, with the policy's SHA-256,
+never its text).${TARGET_HELP}`,
+    )
+    .action((options) => exec(async () => (await import('./commands/policy.ts')).backtest(options, io)));
+
+  const whitelist = group('whitelist', 'whitelist governance: entries due for review');
+  withTarget(
+    command(whitelist, 'review', 'print the whitelist entries due for review, with their hits'),
+    'admin or auditor',
+  )
+    .addOption(
+      new Option(
+        '--within <days>',
+        "due: the review date passed or is within this many days (default: the policy's)",
+      ).argParser((value) => {
+        const n = Number(value);
+        if (!Number.isInteger(n) || n < 0 || n > 366)
+          throw new InvalidArgumentError('a whole number from 0 to 366');
+        return n;
+      }),
+    )
+    .option('--json', 'print the queue as JSON')
+    .addHelpText(
+      'after',
+      `
+Lists every entry (policy file and added) whose review date passed or is near: its pattern, review
+state, the date it stops applying unless renewed, its blast radius, and its hits (count, last hit,
+agents and agent types). Renew or retire an entry in the web console (Whitelist review).${TARGET_HELP}`,
+    )
+    .action((options) => exec(async () => (await import('./commands/whitelist.ts')).review(options, io)));
 
   const incident = group('incident', "bundle an agent's record with its audit proof");
   withTarget(command(incident, 'export', "write an agent's incident bundle"), 'admin or auditor')

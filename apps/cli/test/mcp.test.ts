@@ -50,8 +50,9 @@ const text = (result: Awaited<ReturnType<Client['callTool']>>) =>
 describe('gatehouse mcp', () => {
   it('lists run_shell with its arguments', async () => {
     const { tools } = await client.listTools();
-    expect(tools.map((tool) => tool.name)).toEqual(['run_shell']);
-    const schema = tools[0]!.inputSchema as { properties: Record<string, unknown>; required?: string[] };
+    expect(tools.map((tool) => tool.name).sort()).toEqual(['run_shell', 'run_sql']);
+    const shell = tools.find((tool) => tool.name === 'run_shell')!;
+    const schema = shell.inputSchema as { properties: Record<string, unknown>; required?: string[] };
     expect(Object.keys(schema.properties).sort()).toEqual(['command', 'cwd', 'justification']);
     expect(schema.required).toEqual(['command']);
   });

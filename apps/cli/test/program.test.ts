@@ -28,8 +28,14 @@ const COMMANDS = [
   ['audit', 'export'],
   ['agents'],
   ['agents', 'revoke'],
+  ['connections'],
+  ['connections', 'list'],
+  ['connections', 'add'],
+  ['connections', 'grant'],
   ['incident'],
   ['incident', 'export'],
+  ['policy'],
+  ['policy', 'backtest'],
 ];
 
 afterEach(() => vi.unstubAllEnvs());

@@ -85,3 +85,74 @@ export function query(params: Record<string, string | number | boolean | null | 
   const text = search.toString();
   return text ? `?${text}` : '';
 }
+
+/**
+ * POSTs a JSON body and hands each line of a JSON-lines answer to `onLine` as it arrives
+ * (a streamed computation such as a backtest). A refusal before the stream starts is the
+ * same ApiError as `apiFetch` throws; `signal` stops reading.
+ */
+export async function apiPostLines(
+  path: string,
+  body: unknown,
+  onLine: (line: unknown) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  const headers: Record<string, string> = {
+    accept: 'application/x-ndjson, application/json',
+    'content-type': 'application/json',
+  };
+  if (csrfToken) headers['x-csrf-token'] = csrfToken;
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method: 'POST',
+      headers,
+      credentials: 'same-origin',
+      body: JSON.stringify(body),
+      ...(signal ? { signal } : {}),
+    });
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    throw new ApiError(0, 'NETWORK_ERROR', 'Gatehouse cannot be reached. Check your connection.');
+  }
+  if (!response.ok || !response.body) {
+    const parsed = (await response.json().catch(() => undefined)) as
+      | { error?: { code?: string; message?: string } }
+      | undefined;
+    if (response.status === 401) onUnauthorized?.();
+    throw new ApiError(
+      response.status,
+      parsed?.error?.code ?? `HTTP_${response.status}`,
+      parsed?.error?.message ?? `${response.status} ${response.statusText}`,
+    );
+  }
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let pending = '';
+  try {
+    await readLines();
+  } finally {
+    // A line the caller refused stops the reading; the rest of the answer is not wanted.
+    void reader.cancel().catch(() => {});
+  }
+  if (pending.trim()) onLine(JSON.parse(pending));
+
+  async function readLines() {
+    for (;;) {
+      let chunk: ReadableStreamReadResult<string>;
+      try {
+        chunk = await reader.read();
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        throw new ApiError(0, 'NETWORK_ERROR', 'The answer broke off. Check your connection and try again.');
+      }
+      if (chunk.done) break;
+      pending += chunk.value;
+      // What onLine throws is the caller's own refusal of a line, so it is not caught here.
+      for (let end = pending.indexOf('\n'); end !== -1; end = pending.indexOf('\n')) {
+        const line = pending.slice(0, end);
+        pending = pending.slice(end + 1);
+        if (line) onLine(JSON.parse(line));
+      }
+    }
+  }
+}

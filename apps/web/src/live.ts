@@ -7,7 +7,8 @@ export type LiveMessage =
   | { type: 'hello'; data: { principal: { type: string; id: string } } }
   | { type: 'request.created' | 'request.updated'; data: RequestView }
   | { type: 'approval.requested'; data: { id: string; tier: string; approvers: string[] } }
-  | { type: 'request.escalated'; data: { id: string } };
+  | { type: 'request.escalated'; data: { id: string } }
+  | { type: 'grant.changed' | 'grant.ended'; data: { id: string } };
 
 export interface LiveOptions {
   onMessage(message: LiveMessage): void;

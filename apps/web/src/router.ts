@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 
-export type AdminTab = 'users' | 'groups' | 'agents' | 'tokens' | 'notifications';
+export type AdminTab = 'users' | 'groups' | 'agents' | 'tokens' | 'notifications' | 'connections';
 
 /** History-based routing: real paths (the server answers index.html for every page path). */
 export type Route =
@@ -8,7 +8,9 @@ export type Route =
   | { name: 'request'; id: string; decide?: 'approve' | 'reject' }
   | { name: 'history' }
   | { name: 'whitelist' }
+  | { name: 'grants' }
   | { name: 'console' }
+  | { name: 'backtest' }
   | { name: 'admin'; tab: AdminTab }
   | { name: 'login' }
   | { name: 'not-found' };
@@ -18,7 +20,9 @@ export function parseRoute(path: string, search: string): Route {
   if (path === '/login') return { name: 'login' };
   if (path === '/history') return { name: 'history' };
   if (path === '/whitelist') return { name: 'whitelist' };
+  if (path === '/grants') return { name: 'grants' };
   if (path === '/console') return { name: 'console' };
+  if (path === '/console/backtest') return { name: 'backtest' };
   const request = /^\/requests\/([^/]+)$/.exec(path);
   if (request?.[1]) {
     const decide = new URLSearchParams(search).get('decide');
@@ -28,7 +32,7 @@ export function parseRoute(path: string, search: string): Route {
       ...(decide === 'approve' || decide === 'reject' ? { decide } : {}),
     };
   }
-  const admin = /^\/admin(?:\/(users|groups|agents|tokens|notifications))?$/.exec(path);
+  const admin = /^\/admin(?:\/(users|groups|agents|tokens|notifications|connections))?$/.exec(path);
   if (admin) return { name: 'admin', tab: (admin[1] as AdminTab) ?? 'users' };
   return { name: 'not-found' };
 }

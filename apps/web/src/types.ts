@@ -40,6 +40,8 @@ export interface RequestContext {
   environment?: string;
   tool?: string;
   justification?: string;
+  /** On a grant request: the grant it asks for. */
+  grant?: string;
 }
 
 export interface AgentSummary {
@@ -82,7 +84,8 @@ export interface RequestView {
   id: string;
   agentId: string;
   sessionId: string | null;
-  kind: 'shell' | 'sql';
+  /** `grant`: a just-in-time grant request (its grant id is `context.grant`). */
+  kind: 'shell' | 'sql' | 'grant';
   dialect: string | null;
   command: string;
   context: RequestContext | null;

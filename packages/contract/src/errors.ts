@@ -22,9 +22,32 @@ export const ERRORS = {
     status: 400,
     summary: 'The insights range is empty, reversed, or holds more buckets than one answer carries.',
   },
+  POLICY_INVALID: {
+    status: 400,
+    summary:
+      'The policy is not valid YAML or breaks the policy schema; the message gives the line and column.',
+  },
+  BACKTEST_SINCE_INVALID: {
+    status: 400,
+    summary:
+      'The backtest window does not start in the past (`since` is a duration like 30d or a past instant).',
+  },
   COMMENT_REQUIRED: { status: 400, summary: 'Rejections and multi-party approvals need a comment.' },
   WHITELIST_INVALID: { status: 400, summary: 'The whitelist entry is incomplete or out of bounds.' },
   WHITELIST_NEEDS_APPROVE: { status: 400, summary: 'Only an approval can add a whitelist entry.' },
+  GRANT_INVALID: {
+    status: 400,
+    summary:
+      'The grant request is incomplete or out of bounds (an empty reason, a command pattern the risk engine refuses).',
+  },
+  GRANT_TOO_LONG: {
+    status: 400,
+    summary: 'The grant asks for more minutes than GATEHOUSE_GRANT_MAX_MINUTES allows.',
+  },
+  WHITELIST_REVIEW_INVALID: {
+    status: 400,
+    summary: 'The whitelist review needs a comment and, to renew, a review date in the next year.',
+  },
   UNKNOWN_GROUP: { status: 400, summary: 'The named approver group does not exist.' },
   UNKNOWN_USER: { status: 400, summary: 'The named user does not exist.' },
   UNKNOWN_OWNER: { status: 400, summary: 'The owner named for an agent is not a user.' },
@@ -32,6 +55,16 @@ export const ERRORS = {
     status: 400,
     summary:
       'The webhook URL is not an http(s) URL Gatehouse may call (a private address needs the admin allow flag).',
+  },
+  STATEMENT_NOT_BROKERABLE: {
+    status: 400,
+    summary:
+      'The statement controls the transaction or the session (BEGIN, COMMIT, SET, …); the gateway owns both, so it does not run it.',
+  },
+  CONNECTION_INVALID: {
+    status: 400,
+    summary:
+      "A connection was named for a shell command, or with a dialect other than its engine's; brokered requests are SQL in the connection's dialect.",
   },
   // 401: who is calling is not established.
   MISSING_TOKEN: { status: 401, summary: 'No bearer token (or session cookie) was sent.' },
@@ -59,6 +92,10 @@ export const ERRORS = {
   SELF_APPROVAL: { status: 403, summary: 'Nobody decides requests of an agent they own.' },
   NOT_ELIGIBLE: { status: 403, summary: 'The approver is not in a group that may decide this request.' },
   ENVIRONMENT_NOT_ALLOWED: { status: 403, summary: 'The agent is not bound to the environment it named.' },
+  CONNECTION_NOT_GRANTED: {
+    status: 403,
+    summary: 'The agent (by id or by type) has no grant for the named connection.',
+  },
   RESULT_NOT_ALLOWED: {
     status: 403,
     summary: 'A result was reported for a request that was not allowed to run.',
@@ -76,9 +113,12 @@ export const ERRORS = {
   TOKEN_NOT_FOUND: { status: 404, summary: 'No such personal token.' },
   RECORDING_NOT_FOUND: { status: 404, summary: 'The request has no recording, or it was purged.' },
   WHITELIST_NOT_FOUND: { status: 404, summary: 'No such whitelist entry.' },
+  GRANT_NOT_FOUND: { status: 404, summary: 'No such just-in-time grant.' },
   ALARM_NOT_FOUND: { status: 404, summary: 'No such drift alarm.' },
   OIDC_NOT_CONFIGURED: { status: 404, summary: 'OpenID Connect sign-in is not configured.' },
   WEBHOOK_NOT_FOUND: { status: 404, summary: 'No such webhook endpoint.' },
+  CONNECTION_NOT_FOUND: { status: 404, summary: 'No such connection (or it was deleted).' },
+  CONNECTION_GRANT_NOT_FOUND: { status: 404, summary: 'No such grant on this connection.' },
   DELIVERY_NOT_FOUND: { status: 404, summary: 'No such delivery of this webhook endpoint.' },
   SLACK_NOT_CONFIGURED: {
     status: 404,
@@ -96,17 +136,56 @@ export const ERRORS = {
   VERDICT_ALREADY_USED: { status: 409, summary: 'A verdict is single-use, and this one was used.' },
   VERDICT_EXPIRED: { status: 409, summary: 'The verdict expired before it was consumed.' },
   RESULT_ALREADY_REPORTED: { status: 409, summary: 'The result of this request was already reported.' },
+  CONNECTION_EXISTS: { status: 409, summary: 'A connection with this name exists.' },
+  CONNECTION_GRANT_EXISTS: {
+    status: 409,
+    summary: 'The agent or agent type already holds a grant on this connection.',
+  },
+  REQUEST_NOT_BROKERED: {
+    status: 409,
+    summary: 'The request was not submitted for a connection, so the gateway does not execute it.',
+  },
+  EXECUTION_CANCELLED: {
+    status: 409,
+    summary:
+      'The grant the request was approved under ended while its statement ran; the statement was cancelled on the target and rolled back.',
+  },
   USER_EXISTS: { status: 409, summary: 'A user with this email exists.' },
   USER_DISABLED: { status: 409, summary: 'The user is disabled.' },
   CANNOT_DISABLE_SELF: { status: 409, summary: 'An admin cannot disable their own account.' },
   GROUP_EXISTS: { status: 409, summary: 'A group with this name exists.' },
   ALREADY_MEMBER: { status: 409, summary: 'The user is already a member of the group.' },
   ALREADY_REVOKED: { status: 409, summary: 'The whitelist entry was already revoked.' },
+  GRANT_NOT_ACTIVE: {
+    status: 409,
+    summary: 'The grant is not active: still waiting for approvers, refused, expired or already revoked.',
+  },
+  WHITELIST_RETIRED: { status: 409, summary: 'The whitelist entry was retired by a review.' },
   ALARM_ACKNOWLEDGED: { status: 409, summary: 'The drift alarm was already acknowledged.' },
   // 413, 415, 429: limits.
   BODY_TOO_LARGE: { status: 413, summary: 'The body is larger than GATEHOUSE_BODY_LIMIT.' },
   COMMAND_TOO_LARGE: { status: 413, summary: 'The command is larger than the risk engine accepts.' },
+  STATEMENT_TOO_LONG: {
+    status: 413,
+    summary: 'The statement is longer than the broker runs (GATEHOUSE_BROKER_MAX_STATEMENT_LENGTH).',
+  },
+  POLICY_TOO_LARGE: { status: 413, summary: 'The policy is larger than a policy file may be (2 MiB).' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: 'Send JSON with content-type application/json.' },
+  TARGET_ERROR: {
+    status: 422,
+    summary:
+      "The target database refused or failed the statement (syntax, permissions, a write in a READ ONLY transaction); the message is the target's, masked. Nothing was committed.",
+  },
+  STATEMENT_TIMEOUT: {
+    status: 422,
+    summary:
+      'The statement ran longer than GATEHOUSE_BROKER_STATEMENT_TIMEOUT_MS and was cancelled on the target; nothing was committed.',
+  },
+  BACKTEST_BUSY: {
+    status: 429,
+    summary:
+      'This server is already running as many policy backtests as it runs at once; retry when one ends (see Retry-After).',
+  },
   LOCKED_OUT: {
     status: 429,
     summary: 'Too many failed sign-ins; sign-in is locked for a while (see Retry-After).',
@@ -114,7 +193,17 @@ export const ERRORS = {
   // 5xx: the server cannot answer now. Nothing was changed.
   INTERNAL: { status: 500, summary: 'An unexpected error; the request was not completed.' },
   MASTER_KEY_MISMATCH: { status: 500, summary: 'The signing keys cannot be opened with this master key.' },
+  RESULT_WITHHELD: {
+    status: 500,
+    summary:
+      'The result could not be masked, so it was withheld (fail closed) and the transaction rolled back; nothing is returned or recorded unmasked.',
+  },
   NOT_READY: { status: 503, summary: 'The database or job queue does not answer.' },
+  TARGET_UNREACHABLE: {
+    status: 503,
+    summary:
+      "The connection's database cannot be reached or refused the gateway's login; the message names the connection, never its credentials. Nothing ran.",
+  },
   DATABASE_BUSY: { status: 503, summary: 'The database did not answer in time; nothing was written. Retry.' },
   DATABASE_STORAGE: {
     status: 503,

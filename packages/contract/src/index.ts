@@ -1,12 +1,17 @@
+export * from './anomaly.ts';
 export * from './audit.ts';
 export * from './backoff.ts';
+export * from './backtest.ts';
+export * from './connections.ts';
 export { errorCatalogueMarkdown } from './docs.ts';
 export * from './enums.ts';
 export * from './errors.ts';
 export * from './evidence.ts';
+export * from './grants.ts';
 export { isRecord } from './guards.ts';
 export * from './identity.ts';
 export * from './insights.ts';
 export * from './requests.ts';
 export * from './webhooks.ts';
 export * from './whitelist.ts';
+export * from './whitelist-review.ts';

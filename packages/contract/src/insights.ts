@@ -154,3 +154,39 @@ export const AcknowledgeBody = Type.Object(
   { additionalProperties: false },
 );
 export type AcknowledgeBody = Static<typeof AcknowledgeBody>;
+
+export const MixQuery = Type.Object(
+  { ...Range, bucket: Type.Enum(INSIGHT_BUCKETS, { default: 'day' }) },
+  { additionalProperties: false },
+);
+export type MixQuery = Static<typeof MixQuery>;
+
+const Seconds = Type.Union([Type.Number({ minimum: 0 }), Type.Null()]);
+
+export const MixBucket = Type.Object({
+  start: Instant,
+  total: Count,
+  /** Requests created in the bucket, by the tier the risk engine gave them. */
+  tiers: Type.Object({ auto: Count, review: Count, multi_party: Count, deny: Count }),
+  /** What became of the requests created in the bucket that went to people, as of `updatedAt`. */
+  outcomes: Type.Object({
+    pending: Count,
+    approved: Count,
+    rejected: Count,
+    expired: Count,
+    cancelled: Count,
+  }),
+  /** Submit to decision of the bucket's requests closed by people; null when none was. */
+  decisionLatency: Type.Object({ count: Count, p50Seconds: Seconds, p90Seconds: Seconds }),
+});
+export type MixBucket = Static<typeof MixBucket>;
+
+export const MixAnswer = Type.Object({
+  from: Instant,
+  to: Instant,
+  bucket: Type.Enum(INSIGHT_BUCKETS),
+  updatedAt: Type.Union([Instant, Type.Null()]),
+  /** One per bucket overlapping the range, in order; empty buckets have zero counts. */
+  buckets: Type.Array(MixBucket),
+});
+export type MixAnswer = Static<typeof MixAnswer>;

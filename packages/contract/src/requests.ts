@@ -1,4 +1,5 @@
 import { type Static, Type } from 'typebox';
+import { ConnectionName } from './connections.ts';
 import {
   DecisionSchema,
   RequestKindSchema,
@@ -36,6 +37,8 @@ export const SubmitRequestBody = Type.Object(
     command: Type.String({ minLength: 1, maxLength: MAX_COMMAND_LENGTH }),
     dialect: Type.Optional(SqlDialectSchema),
     context: Type.Optional(RequestContext),
+    /** SQL only: run through the gateway on this registered connection (its engine sets the dialect). */
+    connection: Type.Optional(ConnectionName),
   },
   { additionalProperties: false },
 );

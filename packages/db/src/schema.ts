@@ -2,6 +2,8 @@ import type {
   DecisionKind,
   DeliveryAttempt,
   DeliveryStatus,
+  GrantCeiling,
+  QueuedKind,
   Reason,
   RequestKind,
   RequestStatus,
@@ -201,7 +203,8 @@ export const requests = pgTable(
       .notNull()
       .references(() => agents.id),
     sessionId: text('session_id').notNull(),
-    kind: text('kind').$type<RequestKind>().notNull(),
+    /** `grant` for a just-in-time grant request (grants table); such a row is never scored. */
+    kind: text('kind').$type<QueuedKind>().notNull(),
     dialect: text('dialect'),
     command: text('command').notNull(),
     target: text('target'),
@@ -228,6 +231,8 @@ export const requests = pgTable(
     index('requests_pending_deadline_idx').on(t.deadline).where(sql`${t.status} = 'pending'`),
     index('requests_agent_created_idx').on(t.agentId, t.createdAt),
     index('requests_status_created_idx').on(t.status, t.createdAt),
+    // The whitelist hits job reads only the requests a whitelist lowered, by creation time.
+    index('requests_whitelisted_created_idx').on(t.createdAt).where(sql`${t.whitelistedBy} is not null`),
   ],
 );
 
@@ -586,3 +591,274 @@ export const driftAlarms = pgTable(
 
 /** A request as stored: the one row type every part of the server passes around. */
 export type RequestRow = typeof requests.$inferSelect;
+
+// ---------------------------------------------------------------------------
+// Whitelist governance: review state of every entry (policy-file and added), the reviews
+// history, and hits per entry and agent (kept by the whitelist hits job, never on the
+// decision path).
+
+/** Review state of one whitelist entry, keyed by its id (a policy-file id or an added `wle_` id). */
+export const whitelistReviews = pgTable(
+  'whitelist_reviews',
+  {
+    entryId: text('entry_id').primaryKey(),
+    source: text('source').$type<'policy' | 'added'>().notNull(),
+    /** When the server first saw a policy-file entry: its "created" for the first review date. */
+    firstSeenAt: at('first_seen_at').notNull().defaultNow(),
+    /** Set by a renewal; null: the default (created + the review interval). */
+    nextReviewAt: at('next_review_at'),
+    /** A retired entry stops applying on every replica, even while the policy file still lists it. */
+    retiredAt: at('retired_at'),
+    retiredBy: text('retired_by'),
+    updatedAt: at('updated_at').notNull().defaultNow(),
+  },
+  (t) => [check('whitelist_reviews_source', sql`${t.source} in ('policy', 'added')`)],
+);
+
+export const whitelistReviewEvents = pgTable(
+  'whitelist_review_events',
+  {
+    id: text('id').primaryKey(),
+    entryId: text('entry_id').notNull(),
+    action: text('action').$type<'renew' | 'retire'>().notNull(),
+    by: text('by').notNull(),
+    at: at('at').notNull().defaultNow(),
+    comment: text('comment').notNull(),
+    nextReviewAt: at('next_review_at'),
+  },
+  (t) => [
+    check('whitelist_review_events_action', sql`${t.action} in ('renew', 'retire')`),
+    index('whitelist_review_events_entry_idx').on(t.entryId, t.at),
+  ],
+);
+
+/** Hits per UTC day, entry and agent: recomputed whole for the days that got new requests. */
+export const whitelistHitsDaily = pgTable(
+  'whitelist_hits_daily',
+  {
+    day: at('day').notNull(),
+    entryId: text('entry_id').notNull(),
+    agentId: text('agent_id').notNull(),
+    agentType: text('agent_type').notNull(),
+    count: integer('count').notNull(),
+    lastHitAt: at('last_hit_at').notNull(),
+  },
+  (t) => [primaryKey({ name: 'whitelist_hits_daily_pk', columns: [t.day, t.entryId, t.agentId] })],
+);
+
+/** All-time hits per entry and agent, summed from the day rows: what a page load reads. */
+export const whitelistHits = pgTable(
+  'whitelist_hits',
+  {
+    entryId: text('entry_id').notNull(),
+    agentId: text('agent_id').notNull(),
+    agentType: text('agent_type').notNull(),
+    count: integer('count').notNull(),
+    lastHitAt: at('last_hit_at').notNull(),
+  },
+  (t) => [primaryKey({ name: 'whitelist_hits_pk', columns: [t.entryId, t.agentId] })],
+);
+
+// ── Connections and brokered execution (migration 0012) ─────────────────────────────────────
+
+/**
+ * Database targets the gateway runs approved statements on. The login (user and password) is
+ * sealed under the master key in `credentialsEnc` and never leaves the server: agents name a
+ * connection, the broker opens it. Deleting keeps the row, so past requests still name it.
+ */
+export const connections = pgTable(
+  'connections',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    engine: text('engine').$type<'postgresql' | 'mysql' | 'mariadb'>().notNull(),
+    host: text('host').notNull(),
+    port: integer('port').notNull(),
+    database: text('database').notNull(),
+    description: text('description').notNull().default(''),
+    /** The environment every request on it is assessed in, whatever the agent states. */
+    environment: text('environment'),
+    credentialsEnc: text('credentials_enc').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: createdAt(),
+    updatedAt: at('updated_at').notNull().defaultNow(),
+    deletedAt: at('deleted_at'),
+  },
+  (t) => [
+    check('connections_engine', sql`${t.engine} in ('postgresql', 'mysql', 'mariadb')`),
+    uniqueIndex('connections_name_idx').on(t.name).where(sql`${t.deletedAt} is null`),
+  ],
+);
+
+/** Who may submit statements for a connection: one agent, or every agent of a type. */
+export const connectionGrants = pgTable(
+  'connection_grants',
+  {
+    id: text('id').primaryKey(),
+    connectionId: text('connection_id')
+      .notNull()
+      .references(() => connections.id, { onDelete: 'cascade' }),
+    agentId: text('agent_id').references(() => agents.id),
+    agentType: text('agent_type'),
+    createdBy: text('created_by').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    check('connection_grants_one_grantee', sql`(${t.agentId} is null) <> (${t.agentType} is null)`),
+    uniqueIndex('connection_grants_agent_idx')
+      .on(t.connectionId, t.agentId)
+      .where(sql`${t.agentId} is not null`),
+    uniqueIndex('connection_grants_type_idx')
+      .on(t.connectionId, t.agentType)
+      .where(sql`${t.agentType} is not null`),
+  ],
+);
+
+/**
+ * A request submitted for the broker: which connection it runs on and how the assessment
+ * classed it. Written with the request, so only a request submitted this way can be executed
+ * by the gateway, and only on the connection its verdict names.
+ */
+export const brokeredRequests = pgTable('brokered_requests', {
+  requestId: text('request_id')
+    .primaryKey()
+    .references(() => requests.id),
+  connectionId: text('connection_id')
+    .notNull()
+    .references(() => connections.id),
+  connectionName: text('connection_name').notNull(),
+  /** Scored read-only: the statement runs in a READ ONLY transaction. */
+  readOnly: boolean('read_only').notNull(),
+  /** Statements the engine saw; a single one runs through the extended protocol (one statement only). */
+  statements: integer('statements').notNull(),
+});
+
+// ---- Anomaly baselines (packages/server/src/anomaly/) ----
+
+/**
+ * One baseline per agent type (`scope = 'type'`, key the type) and per agent (`'agent'`, key
+ * its id). `requests` counts everything folded in (the cold start reads it); the open minute
+ * is the last calendar minute still counting, closed into its day once a later one starts.
+ */
+export const anomalyScopes = pgTable(
+  'anomaly_scopes',
+  {
+    scope: text('scope').$type<'type' | 'agent'>().notNull(),
+    key: text('key').notNull(),
+    agentType: text('agent_type').notNull(),
+    requests: integer('requests').notNull().default(0),
+    firstSeen: at('first_seen').notNull(),
+    lastSeen: at('last_seen').notNull(),
+    openMinute: at('open_minute'),
+    openCount: integer('open_count').notNull().default(0),
+    updatedAt: at('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ name: 'anomaly_scopes_pk', columns: [t.scope, t.key] }),
+    check('anomaly_scopes_scope', sql`${t.scope} in ('type', 'agent')`),
+  ],
+);
+
+/** What a scope was seen to use: command families and targets, with when last. */
+export const anomalyFeatures = pgTable(
+  'anomaly_features',
+  {
+    scope: text('scope').$type<'type' | 'agent'>().notNull(),
+    key: text('key').notNull(),
+    feature: text('feature').$type<'family' | 'host' | 'path' | 'database' | 'table'>().notNull(),
+    value: text('value').notNull(),
+    count: integer('count').notNull(),
+    firstSeen: at('first_seen').notNull(),
+    lastSeen: at('last_seen').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'anomaly_features_pk', columns: [t.scope, t.key, t.feature, t.value] }),
+    check('anomaly_features_feature', sql`${t.feature} in ('family', 'host', 'path', 'database', 'table')`),
+    index('anomaly_features_last_seen_idx').on(t.lastSeen),
+  ],
+);
+
+/** A scope's traffic per UTC day: requests per hour of day and the per-minute rate's moments. */
+export const anomalyDays = pgTable(
+  'anomaly_days',
+  {
+    scope: text('scope').$type<'type' | 'agent'>().notNull(),
+    key: text('key').notNull(),
+    day: at('day').notNull(),
+    requests: integer('requests').notNull(),
+    hours: integer('hours').array().notNull(),
+    minutes: integer('minutes').notNull(),
+    minuteSum: integer('minute_sum').notNull(),
+    minuteSumSq: bigint('minute_sum_sq', { mode: 'number' }).notNull(),
+    minuteMax: integer('minute_max').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'anomaly_days_pk', columns: [t.scope, t.key, t.day] }),
+    index('anomaly_days_day_idx').on(t.day),
+  ],
+);
+
+/** The baseline job's watermark (last request folded in) and the pending requests it waits on. */
+export const anomalyState = pgTable('anomaly_state', {
+  name: text('name').primaryKey(),
+  afterAt: at('after_at').notNull(),
+  afterId: text('after_id').notNull(),
+  pendingIds: text('pending_ids').array().notNull().default(sql`'{}'`),
+  updatedAt: at('updated_at').notNull().defaultNow(),
+});
+
+// ---- Just-in-time grants (0013_grants) ----
+
+/**
+ * Time-boxed access an agent asked for. Its approval is the request `request_id` (kind
+ * `grant`, decided in the queue like any request); the grant lives from that request's
+ * decision for `duration_minutes`. `outcome`, `starts_at` and `ends_at` are copied from the
+ * request once settled, for listing; whether a grant covers anything is always worked out
+ * from the request's status and decision time, so no replica depends on the copy.
+ */
+export const grants = pgTable(
+  'grants',
+  {
+    id: text('id').primaryKey(),
+    requestId: text('request_id')
+      .notNull()
+      .references(() => requests.id),
+    agentId: text('agent_id')
+      .notNull()
+      .references(() => agents.id),
+    /** The admin who asked on the agent's behalf; null when the agent asked itself. */
+    requestedBy: text('requested_by'),
+    scopeType: text('scope_type').$type<'connection' | 'command'>().notNull(),
+    connection: text('connection'),
+    kind: text('kind').$type<RequestKind>(),
+    match: jsonb('match').$type<Record<string, unknown>>(),
+    ceiling: text('ceiling').$type<GrantCeiling>().notNull(),
+    durationMinutes: integer('duration_minutes').notNull(),
+    reason: text('reason').notNull(),
+    createdAt: createdAt(),
+    startsAt: at('starts_at'),
+    endsAt: at('ends_at'),
+    outcome: text('outcome').$type<'approved' | 'rejected' | 'expired' | 'cancelled'>(),
+    revokedAt: at('revoked_at'),
+    revokedBy: text('revoked_by'),
+    /** When the grant's end (expiry, revocation, refusal) was recorded; null while it may still act. */
+    endedAt: at('ended_at'),
+  },
+  (t) => [
+    check(
+      'grants_scope',
+      sql`(${t.scopeType} = 'connection' and ${t.connection} is not null and ${t.match} is null) or (${t.scopeType} = 'command' and ${t.connection} is null and ${t.match} is not null and ${t.kind} in ('shell', 'sql'))`,
+    ),
+    check('grants_ceiling', sql`${t.ceiling} in ('review', 'multi_party')`),
+    check('grants_duration', sql`${t.durationMinutes} > 0`),
+    check(
+      'grants_outcome',
+      sql`${t.outcome} is null or ${t.outcome} in ('approved', 'rejected', 'expired', 'cancelled')`,
+    ),
+    uniqueIndex('grants_request_idx').on(t.requestId),
+    index('grants_live_idx').on(t.agentId).where(sql`${t.endedAt} is null`),
+    index('grants_agent_created_idx').on(t.agentId, t.createdAt),
+  ],
+);
+
+export type GrantRow = typeof grants.$inferSelect;

@@ -2,7 +2,7 @@ import { RiskInputError } from './errors.ts';
 import { loadDefaultPolicy } from './policy/default.ts';
 import { evaluate, indexPolicy } from './policy/evaluate.ts';
 import { loadPolicy, resolvePolicy } from './policy/load.ts';
-import type { Policy, PolicyDocument, WhitelistEntry } from './policy/types.ts';
+import type { CommandMatch, Policy, PolicyDocument, WhitelistEntry } from './policy/types.ts';
 import { ValidationIssue, validateWhitelistEntry } from './policy/validate.ts';
 import { ShellAnalyzer } from './shell/analyzer.ts';
 import { BashParser, initShellParser } from './shell/parser.ts';
@@ -29,6 +29,18 @@ const DIALECTS: ReadonlySet<string> = new Set(SQL_DIALECTS);
 export interface GatehouseRiskEngine extends RiskEngine {
   /** A copy of this engine whose policy also holds `entries` (e.g. whitelist entries kept in a database). */
   withWhitelist(entries: readonly unknown[]): GatehouseRiskEngine;
+  /**
+   * A copy of this engine without the whitelist entries of these ids, the policy file's and
+   * added ones alike (e.g. entries whose review lapsed or that a reviewer retired).
+   */
+  withoutWhitelist(ids: Iterable<string>): GatehouseRiskEngine;
+  /** The policy file's own whitelist entries (profiles included), as data `withWhitelist` accepts back. */
+  policyWhitelist(): WhitelistEntryData[];
+}
+
+/** A whitelist entry as plain data: its match without the compiled regex. */
+export interface WhitelistEntryData extends Omit<WhitelistEntry, 'match'> {
+  match?: CommandMatch;
 }
 
 /**
@@ -108,6 +120,7 @@ function buildEngine(
       approvalDeadlineSeconds: policy.approvalDeadlineSeconds,
       ...(policy.masking !== undefined ? { masking: policy.masking } : {}),
       ...(policy.insights !== undefined ? { insights: policy.insights } : {}),
+      ...(policy.whitelistReview !== undefined ? { whitelistReview: policy.whitelistReview } : {}),
     },
     assess(input: AssessInput): Assessment {
       checkInput(input);
@@ -138,7 +151,29 @@ function buildEngine(
       });
       return buildEngine(policy, parser, [...extraWhitelist, ...validated]);
     },
+    withoutWhitelist(ids: Iterable<string>): GatehouseRiskEngine {
+      const drop = new Set(ids);
+      if (drop.size === 0) return this;
+      return buildEngine(
+        { ...policy, whitelist: policy.whitelist.filter((e) => !drop.has(e.id)) },
+        parser,
+        extraWhitelist.filter((e) => !drop.has(e.id)),
+      );
+    },
+    policyWhitelist(): WhitelistEntryData[] {
+      return policy.whitelist.map(entryData);
+    },
   };
+}
+
+function entryData(entry: WhitelistEntry): WhitelistEntryData {
+  const { match, ...rest } = entry;
+  const data: WhitelistEntryData = { ...rest, expires: new Date(entry.expires) };
+  if (match) {
+    const { argRegex: _compiled, ...plain } = match;
+    data.match = structuredClone(plain);
+  }
+  return data;
 }
 
 function safeSql(text: string, dialect: SqlDialect): Analysis {

@@ -118,6 +118,25 @@ export interface InsightsSettings {
     risePoints?: number;
     minRequests?: number;
   };
+  /** Anomaly detection (read by the server's anomaly/ domain); see docs/console.md. */
+  anomaly?: {
+    enabled?: boolean;
+    windowDays?: number;
+    learningRequests?: number;
+    targets?: ('host' | 'path' | 'database' | 'table')[];
+    /** Percent, 0–100. */
+    offHoursPercent?: number;
+    burstFactor?: number;
+    burstMinimum?: number;
+    weight?: number;
+  };
+}
+
+/** The policy file's `whitelistReview:` section, each optional (the server supplies defaults). */
+export interface WhitelistReviewSettings {
+  intervalDays?: number;
+  graceDays?: number;
+  dueWithinDays?: number;
 }
 
 export interface RiskEngine {
@@ -131,6 +150,7 @@ export interface RiskEngine {
     approvalDeadlineSeconds: number;
     masking?: unknown;
     insights?: InsightsSettings;
+    whitelistReview?: WhitelistReviewSettings;
   };
 }
 

@@ -11,6 +11,7 @@ import type { JSONWebKeySet } from 'jose';
 import { abortError } from './abort.ts';
 import { allowDecision, errorDecision, type Known, knownFrom, refusedDecision } from './decision.ts';
 import { GatehouseError, toGatehouseError } from './errors.ts';
+import { type GrantDecision, type GrantRequestInput, requestGrantWith } from './grants.ts';
 import { callJson, endpoint, type FetchLike, type HttpResponse } from './http.ts';
 import { createKeySet, type KeySet } from './jwks.ts';
 import { type SafeLogger, safeLogger } from './logger.ts';
@@ -26,6 +27,13 @@ import {
 import { DEFAULT_MAX_RECORD_BYTES, type RecordedOutput } from './recorder.ts';
 import { type Execution, execute } from './run.ts';
 import { SessionManager } from './session.ts';
+import {
+  CONNECTION_DIALECTS,
+  connectionTarget,
+  parseSqlResult,
+  SqlRefusedError,
+  type SqlResult,
+} from './sql.ts';
 import { VerdictStream } from './stream.ts';
 import type {
   AuthorizationDecision,
@@ -200,6 +208,11 @@ export class GatehouseClient {
    * keys and this exact command, and consumes it. Never throws.
    */
   async authorize(input: AuthorizeInput): Promise<AuthorizationDecision> {
+    return this.authorizeWith(input, true);
+  }
+
+  /** `consume: false` for brokered statements: the gateway uses the verdict when it runs them. */
+  private async authorizeWith(input: AuthorizeInput, consume: boolean): Promise<AuthorizationDecision> {
     let known: Known | undefined;
     let timer: NodeJS.Timeout | undefined;
     let release: (() => void) | undefined;
@@ -230,7 +243,7 @@ export class GatehouseClient {
         const final = await this.waitFor(requestId, deadline, signal);
         release?.();
         release = undefined;
-        return await this.conclude(request.subject, requestId, known, final, signal);
+        return await this.conclude(request, requestId, known, final, signal, consume);
       }
 
       const submitted = parseSubmitted(
@@ -261,7 +274,7 @@ export class GatehouseClient {
       release?.();
       release = undefined;
 
-      return await this.conclude(request.subject, submitted.id, known, final, signal);
+      return await this.conclude(request, submitted.id, known, final, signal, consume);
     } catch (error) {
       const decision = errorDecision(known, error);
       this.log.warn('gatehouse: not allowed', { requestId: decision.requestId, error: decision.error });
@@ -341,6 +354,70 @@ export class GatehouseClient {
   }
 
   /**
+   * Submits `statement` for the gateway to run on the registered `connection`, waits for the
+   * verdict like `run` does and verifies it, then asks the gateway to execute it. Answers the
+   * masked rows. Throws a GatehouseError when the statement is not allowed (`ERR_NOT_ALLOWED`)
+   * or the gateway could not run it (its code in `serverCode`): never partial rows as if complete.
+   */
+  async sql(connection: string, statement: string, options: SqlOptions = {}): Promise<SqlResult> {
+    const decision = await this.authorizeWith(
+      {
+        kind: 'sql',
+        command: statement,
+        connection,
+        ...(options.dialect ? { dialect: options.dialect } : {}),
+        ...(options.context ? { context: options.context } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.authorizeTimeoutMs === undefined ? {} : { timeoutMs: options.authorizeTimeoutMs }),
+        ...(options.onPending ? { onPending: options.onPending } : {}),
+        ...(options.resumeRequestId === undefined ? {} : { resumeRequestId: options.resumeRequestId }),
+      },
+      false,
+    );
+    if (!isRunnable(decision, this.clockToleranceSeconds)) throw new SqlRefusedError(decision);
+    const requestId = decision.requestId!;
+    const response = await this.session.withToken(
+      (token) =>
+        this.call(
+          'POST',
+          `/v1/requests/${encodeURIComponent(requestId)}/execute`,
+          token,
+          options.signal ?? this.closing.signal,
+          {},
+          options.executeTimeoutMs ?? DEFAULT_EXECUTE_TIMEOUT_MS,
+        ),
+      options.signal ?? this.closing.signal,
+    );
+    return parseSqlResult(response.body, decision, this.options.masking, options.mask !== false);
+  }
+
+  /**
+   * Asks for a just-in-time grant (a connection or a command pattern, up to a tier, for some
+   * minutes) and waits for the approvers. While it lives, this agent's requests inside it are
+   * approved at once with reason `grant:<id>`. Never throws; see grants.ts.
+   */
+  async requestGrant(input: GrantRequestInput): Promise<GrantDecision> {
+    return requestGrantWith(
+      {
+        submit: async (body, signal) =>
+          (
+            await this.session.withToken(
+              (token) => this.call('POST', '/v1/grants', token, signal, body),
+              signal,
+            )
+          ).body,
+        waitFor: (requestId, deadline, signal) => this.waitFor(requestId, deadline, signal),
+        verify: (verdict, subject, requestId) => this.verify(verdict, [subject], requestId),
+        acquireStream: () => this.stream?.acquire(),
+        closing: this.closing.signal,
+        timeoutMs: this.timeoutMs,
+        log: this.log,
+      },
+      input,
+    );
+  }
+
+  /**
    * Reports an execution; resolves with the failure instead of throwing. `output` (recorded
    * stdout/stderr chunks) is sent only when given; servers that do not record output ignore it.
    */
@@ -409,24 +486,26 @@ export class GatehouseClient {
 
   /** Turns a final status into a decision; the only path to `allowed: true`. */
   private async conclude(
-    subject: CommandSubject,
+    request: Snapshot,
     requestId: string,
     known: Known,
     final: FinalVerdict,
     signal: AbortSignal,
+    consume: boolean,
   ): Promise<AuthorizationDecision> {
+    const subjects = request.subjects;
     if (!isAllowStatus(final.status)) {
       const status = final.status as Exclude<typeof final.status, 'auto_approved' | 'approved'>;
       // Claims of a refusal are informative only; a refusal stands even if they do not verify.
       const claims = final.verdict
-        ? await this.verify(final.verdict, subject, requestId).catch(() => undefined)
+        ? await this.verify(final.verdict, subjects, requestId).catch(() => undefined)
         : undefined;
       this.log.info('gatehouse: refused', { requestId, status });
       return refusedDecision(known, status, final.verdict, claims);
     }
     if (!final.verdict)
       throw new GatehouseError('ERR_PROTOCOL', `status ${final.status} came without a verdict`);
-    const claims = await this.verify(final.verdict, subject, requestId);
+    const claims = await this.verify(final.verdict, subjects, requestId);
     if (claims.decision !== 'allow') {
       throw new GatehouseError(
         'ERR_VERDICT_STATUS_MISMATCH',
@@ -434,7 +513,7 @@ export class GatehouseClient {
       );
     }
     if (signal.aborted) throw abortError(signal);
-    await this.consume(requestId, claims);
+    if (consume) await this.consume(requestId, claims);
     if (signal.aborted) throw abortError(signal);
     const decision = allowDecision(
       known,
@@ -446,19 +525,33 @@ export class GatehouseClient {
     return decision;
   }
 
-  private async verify(verdict: string, subject: CommandSubject, requestId: string): Promise<VerdictClaims> {
+  /**
+   * Verifies the verdict against the subject, or against the first of several that differ only
+   * in dialect (a brokered statement, whose dialect the server takes from the connection).
+   */
+  private async verify(
+    verdict: string,
+    subjects: readonly CommandSubject[],
+    requestId: string,
+  ): Promise<VerdictClaims> {
     const resolver = this.keys.resolver();
-    try {
-      return await verifyVerdict(verdict, resolver.getKey, {
-        subject,
-        requestId,
-        clockToleranceSeconds: this.clockToleranceSeconds,
-        ...(this.options.issuer === undefined ? {} : { issuer: this.options.issuer }),
-        ...(this.options.agentId === undefined ? {} : { agentId: this.options.agentId }),
-      });
-    } catch (error) {
-      throw resolver.failure() ?? error;
+    let mismatch: unknown;
+    for (const subject of subjects) {
+      try {
+        return await verifyVerdict(verdict, resolver.getKey, {
+          subject,
+          requestId,
+          clockToleranceSeconds: this.clockToleranceSeconds,
+          ...(this.options.issuer === undefined ? {} : { issuer: this.options.issuer }),
+          ...(this.options.agentId === undefined ? {} : { agentId: this.options.agentId }),
+        });
+      } catch (error) {
+        if (!(error instanceof VerdictError && error.code === 'ERR_VERDICT_COMMAND_MISMATCH'))
+          throw resolver.failure() ?? error;
+        mismatch = error;
+      }
     }
+    throw resolver.failure() ?? mismatch;
   }
 
   /** Marks the verdict used, here first and then on the server; any doubt is a refusal. */
@@ -520,10 +613,31 @@ export class GatehouseClient {
 
 interface Snapshot {
   subject: CommandSubject;
+  /** What the verdict may cover: the subject, or for a connection one per possible dialect. */
+  subjects: readonly CommandSubject[];
   body: Record<string, unknown>;
   signal?: AbortSignal;
   timeoutMs?: number;
   onPending?: (pending: PendingRequest) => void;
+  resumeRequestId?: string;
+}
+
+/** Longest the gateway may take to run a brokered statement, beyond the request timeout. */
+const DEFAULT_EXECUTE_TIMEOUT_MS = 65_000;
+
+export interface SqlOptions {
+  /** The connection's dialect, when known; otherwise the server's choice is accepted. */
+  dialect?: (typeof CONNECTION_DIALECTS)[number];
+  context?: Omit<RequestContext, 'database'>;
+  signal?: AbortSignal;
+  /** Overrides the client's overall timeout for the authorization. */
+  authorizeTimeoutMs?: number;
+  /** How long the execute call may take beyond the request timeout (the server has its own statement timeout). */
+  executeTimeoutMs?: number;
+  onPending?: (pending: PendingRequest) => void;
+  /** Mask the rows again in this process (default true; the server always masks). */
+  mask?: boolean;
+  /** Wait for this earlier request (same statement and connection) instead of submitting again. */
   resumeRequestId?: string;
 }
 
@@ -569,7 +683,8 @@ const CONTEXT_FIELDS = ['cwd', 'host', 'database', 'environment', 'tool', 'justi
  */
 function snapshot(input: AuthorizeInput): Snapshot {
   if (typeof input !== 'object' || input === null) throw invalid('input must be an object');
-  const { kind, command, dialect, context, signal, timeoutMs, onPending, resumeRequestId } = input;
+  const { kind, command, dialect, context, signal, timeoutMs, onPending, resumeRequestId, connection } =
+    input;
   if (kind !== 'shell' && kind !== 'sql') throw invalid('kind must be "shell" or "sql"');
   if (typeof command !== 'string' || command.trim().length === 0)
     throw invalid('command must be a non-empty string');
@@ -590,12 +705,22 @@ function snapshot(input: AuthorizeInput): Snapshot {
     throw invalid('onPending must be a function');
   if (resumeRequestId !== undefined && (typeof resumeRequestId !== 'string' || resumeRequestId.length === 0))
     throw invalid('resumeRequestId must be a non-empty string');
+  if (connection !== undefined && (typeof connection !== 'string' || connection.length === 0))
+    throw invalid('connection must be a non-empty string');
+  if (connection !== undefined && kind !== 'sql') throw invalid('a connection runs SQL: kind must be "sql"');
   const sqlDialect = kind === 'sql' ? dialect : undefined;
+  const target = connection === undefined ? targetOf(kind, copy) : connectionTarget(connection);
+  const subject: CommandSubject = { kind, command, dialect: sqlDialect ?? null, target };
   return {
-    subject: { kind, command, dialect: sqlDialect ?? null, target: targetOf(kind, copy) },
+    subject,
+    subjects:
+      connection === undefined || sqlDialect !== undefined
+        ? [subject]
+        : CONNECTION_DIALECTS.map((d) => ({ ...subject, dialect: d })),
     body: {
       kind,
       command,
+      ...(connection === undefined ? {} : { connection }),
       ...(sqlDialect === undefined ? {} : { dialect: sqlDialect }),
       ...(Object.keys(copy).length === 0 ? {} : { context: copy }),
     },

@@ -21,6 +21,8 @@ export type GatehouseErrorCode =
   | 'ERR_VERDICT_REPLAYED'
   /** The server's status and the signed decision disagree. */
   | 'ERR_VERDICT_STATUS_MISMATCH'
+  /** The request was not allowed (denied, rejected, expired, cancelled): nothing ran. */
+  | 'ERR_NOT_ALLOWED'
   /** The caller passed something the SDK cannot submit or run. */
   | 'ERR_INVALID_ARGUMENT'
   /** The client was closed. */

@@ -13,8 +13,10 @@ export {
   type GatehouseClientOptions,
   type RunOptions,
   type RunResult,
+  type SqlOptions,
 } from './client.ts';
 export { GatehouseError, type GatehouseErrorCode } from './errors.ts';
+export type { GrantDecision, GrantRequestInput } from './grants.ts';
 export { isAllowStatus, isFinalStatus } from './protocol.ts';
 export {
   DEFAULT_MAX_RECORD_BYTES,
@@ -22,6 +24,7 @@ export {
   OutputRecorder,
   type RecordedOutput,
 } from './recorder.ts';
+export { SqlRefusedError, type SqlResult } from './sql.ts';
 export type {
   AuthorizationDecision,
   AuthorizationError,

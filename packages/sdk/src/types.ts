@@ -25,6 +25,11 @@ export interface AuthorizeInput {
    * `kind`/`command`/`context` as passed here, so a request for anything else is refused.
    */
   resumeRequestId?: string;
+  /**
+   * SQL only: a registered connection the gateway runs the statement on (`client.sql()`).
+   * The verdict then covers the statement on this connection, and is used by the gateway.
+   */
+  connection?: string;
 }
 
 /** What is known about a request that waits for approvers. */

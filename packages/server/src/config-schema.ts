@@ -246,6 +246,44 @@ export const CONFIG_SCHEMA = Type.Object({
     description:
       'delay before the first webhook retry; each later one waits 4× longer (at most 6 h), with jitter',
   }),
+  GATEHOUSE_GRANT_MAX_MINUTES: Type.Integer({
+    minimum: 1,
+    maximum: 10_080,
+    default: 480,
+    description: 'longest just-in-time grant an agent may ask for, minutes (see docs/grants.md)',
+  }),
+  GATEHOUSE_BROKER_STATEMENT_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    maximum: 3_600_000,
+    default: 30_000,
+    description: 'longest a brokered statement may run on its target before it is cancelled, ms',
+  }),
+  GATEHOUSE_BROKER_ROW_CAP: Type.Integer({
+    minimum: 1,
+    maximum: 1_000_000,
+    default: 10_000,
+    description:
+      'rows a brokered statement returns at most; more are dropped and the result is marked truncated',
+  }),
+  GATEHOUSE_BROKER_CONNECT_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    maximum: 120_000,
+    default: 5_000,
+    description: 'how long the broker waits to connect to a target before answering TARGET_UNREACHABLE, ms',
+  }),
+  GATEHOUSE_BROKER_MAX_STATEMENT_LENGTH: Type.Integer({
+    minimum: 16,
+    maximum: 65_536,
+    default: 16_384,
+    description: 'longest statement (characters) a brokered request may carry',
+  }),
+  GATEHOUSE_BROKER_POOL_SIZE: Type.Integer({
+    minimum: 0,
+    maximum: 100,
+    default: 4,
+    description:
+      'idle sessions the broker keeps open per connection, reset before each reuse; 0 opens a fresh session per run',
+  }),
   GATEHOUSE_SLACK_BOT_TOKEN: Type.Optional(
     Type.String({
       minLength: 1,
@@ -319,7 +357,8 @@ export const CONFIG_SCHEMA = Type.Object({
     minimum: 1,
     maximum: 3_600,
     default: 15,
-    description: 'how often the security console’s rollups take in new and closed requests',
+    description:
+      'how often the security console’s rollups and the anomaly baselines take in new and closed requests',
   }),
   GATEHOUSE_DRIFT_CHECK_SECONDS: Type.Integer({
     minimum: 1,

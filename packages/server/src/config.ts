@@ -60,6 +60,10 @@ export interface Config {
   oidc?: OidcConfig;
   /** Outbound webhook deliveries: timeout per attempt and the retry schedule. */
   webhooks: WebhookConfig;
+  /** The gateway's brokered execution on registered connections. */
+  broker: BrokerConfig;
+  /** Longest just-in-time grant, minutes (GATEHOUSE_GRANT_MAX_MINUTES). */
+  grantMaxMinutes: number;
   /** Slack approvals; absent means Slack is off. */
   slack?: SlackConfig;
   /** Bearer token for `GET /metrics`; absent: only admin tokens may read it. */
@@ -79,6 +83,15 @@ export interface InsightsConfig {
     risePoints: number;
     minRequests: number;
   };
+}
+
+export interface BrokerConfig {
+  statementTimeoutMs: number;
+  rowCap: number;
+  connectTimeoutMs: number;
+  maxStatementLength: number;
+  /** Idle target sessions kept per connection (GATEHOUSE_BROKER_POOL_SIZE); 0: none. */
+  poolSize: number;
 }
 
 export interface WebhookConfig {
@@ -308,6 +321,14 @@ function toConfig(v: ConfigVariables): Config {
       timeoutMs: v.GATEHOUSE_WEBHOOK_TIMEOUT_MS,
       maxAttempts: v.GATEHOUSE_WEBHOOK_MAX_ATTEMPTS,
       retryBaseMs: v.GATEHOUSE_WEBHOOK_RETRY_BASE_MS,
+    },
+    grantMaxMinutes: v.GATEHOUSE_GRANT_MAX_MINUTES,
+    broker: {
+      statementTimeoutMs: v.GATEHOUSE_BROKER_STATEMENT_TIMEOUT_MS,
+      rowCap: v.GATEHOUSE_BROKER_ROW_CAP,
+      connectTimeoutMs: v.GATEHOUSE_BROKER_CONNECT_TIMEOUT_MS,
+      maxStatementLength: v.GATEHOUSE_BROKER_MAX_STATEMENT_LENGTH,
+      poolSize: v.GATEHOUSE_BROKER_POOL_SIZE,
     },
     slack: slackConfig(v),
     metricsToken: v.GATEHOUSE_METRICS_TOKEN,

@@ -1,6 +1,20 @@
 import { randomFillSync } from 'node:crypto';
 
-export type IdPrefix = 'usr' | 'tok' | 'agt' | 'ses' | 'req' | 'grp' | 'wle' | 'whk' | 'msg' | 'whd';
+export type IdPrefix =
+  | 'usr'
+  | 'tok'
+  | 'agt'
+  | 'ses'
+  | 'req'
+  | 'grp'
+  | 'wle'
+  | 'whk'
+  | 'msg'
+  | 'whd'
+  | 'wlr'
+  | 'con'
+  | 'cng'
+  | 'grt';
 
 const RANDOM_BYTES = 10;
 // Ids are names, not secrets; drawing their randomness from a refilled pool saves a call into

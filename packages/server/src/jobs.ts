@@ -1,3 +1,4 @@
+import { startBaselineJob } from './anomaly/job.ts';
 import { escalateRequest, sweepEscalations } from './approvals/escalation.ts';
 import { routeToApprovers } from './approvals/routing.ts';
 import { createCheckpoint } from './audit/checkpoints.ts';
@@ -9,6 +10,7 @@ import type { Runtime } from './platform/runtime.ts';
 import { purgeRecordings } from './recordings/service.ts';
 import { slackJobHandlers, startSlackSweeps, subscribeSlack } from './slack/sweep.ts';
 import { startWebhookSweeps, subscribeWebhooks, webhookJobHandlers } from './webhooks/sweep.ts';
+import { startWhitelistHits } from './whitelist/hits.ts';
 
 export const SWEEP_INTERVAL_MS = 15_000;
 export const RETENTION_INTERVAL_MS = 3_600_000;
@@ -70,11 +72,15 @@ export async function startJobProcessing(
   );
   for (const timer of [sweeper, checkpoint, retention]) timer.unref();
   const stopInsights = startInsights(rt);
+  const stopBaselines = startBaselineJob(rt);
+  const stopWhitelistHits = startWhitelistHits(rt);
   const stopAudit = startAuditJobs(rt);
   return () => {
     stopAudit();
     for (const timer of [sweeper, checkpoint, retention]) clearInterval(timer);
     stopInsights();
+    stopBaselines();
+    stopWhitelistHits();
     for (const stop of stopSweeps) stop();
     unsubscribe();
   };

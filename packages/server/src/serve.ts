@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
 import { createCheckpoint } from './audit/checkpoints.ts';
 import type { Config } from './config.ts';
 import { ConfigError } from './config.ts';
@@ -17,6 +18,8 @@ export interface ServeOptions extends HttpOptions {
    * worker of a `gatehouse start --workers N` runs them for all.
    */
   periodicJobs?: boolean;
+  /** Where log lines go instead of stdout (tests read them to prove what is never logged). */
+  logDestination?: DestinationStream;
 }
 
 export interface RunningGatehouse {
@@ -32,7 +35,10 @@ export interface RunningGatehouse {
  * both in one process (`gatehouse start`, and the embedded mode).
  */
 export async function serve(config: Config, options: ServeOptions): Promise<RunningGatehouse> {
-  const runtime = await createRuntime(config, createLogger(options.logger ?? { level: config.logLevel }));
+  const runtime = await createRuntime(
+    config,
+    createLogger(options.logger ?? { level: config.logLevel }, options.logDestination),
+  );
   let app: FastifyInstance | undefined;
   let stopJobs: (() => void) | undefined;
   try {

@@ -109,6 +109,7 @@ describe('audit and incident API', () => {
       'executions.jsonl',
       'recordings.jsonl',
       'sessions.jsonl',
+      'grants.jsonl',
       'audit.jsonl',
       'manifest.json',
     ]);
@@ -120,7 +121,7 @@ describe('audit and incident API', () => {
     const [event] = await eventsOfType('incident.exported');
     expect(event).toMatchObject({
       actorId: auditor.id,
-      data: { agent: agent.id, since, files: 8, ok: true },
+      data: { agent: agent.id, since, files: 9, ok: true },
     });
   });
 

@@ -44,6 +44,14 @@ describe('loadConfig', () => {
       dbAppRole: 'gatehouse_app',
       sessionIdleMinutes: 30,
       webhooks: { timeoutMs: 10_000, maxAttempts: 8, retryBaseMs: 5_000 },
+      broker: {
+        statementTimeoutMs: 30_000,
+        rowCap: 10_000,
+        connectTimeoutMs: 5_000,
+        maxStatementLength: 16_384,
+        poolSize: 4,
+      },
+      grantMaxMinutes: 480,
       insights: {
         intervalSeconds: 15,
         driftCheckSeconds: 300,

@@ -300,7 +300,8 @@ describe('security console: rollups, rates and drift over a generated history', 
     const before = await get(`/v1/insights/summary?from=${iso(hour)}&to=${iso(hour + HOUR)}`);
     const auto = await gh.api('/v1/requests', {
       token: agentSession,
-      body: { kind: 'shell', command: 'ls' },
+      // A family ci's history holds: a new one would be an anomaly (review), not auto.
+      body: { kind: 'shell', command: 'git status' },
     });
     const pending = await gh.api('/v1/requests', {
       token: agentSession,

@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
  * this from what it is about to execute, so both sides must derive it the same way.
  */
 export interface CommandSubject {
-  kind: 'shell' | 'sql';
+  /** `grant` for a just-in-time grant's verdict: no shell or SQL command hashes like one. */
+  kind: 'shell' | 'sql' | 'grant';
   command: string;
   /** SQL dialect; defaults to `postgresql` for SQL and is always null for shell. */
   dialect?: string | null;

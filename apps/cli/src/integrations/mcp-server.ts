@@ -6,6 +6,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { AgentConfig } from './config.ts';
 import { waitingMessage } from './describe.ts';
+import { registerRunSql } from './mcp-sql.ts';
 
 export const SERVER_NAME = 'gatehouse';
 const OUTPUT_LIMIT_BYTES = 256 * 1024;
@@ -122,6 +123,7 @@ export function createMcpServer(client: GatehouseClient, config: AgentConfig, ve
       return { content: [{ type: 'text', text: describeRun(result, config.mcp.timeoutSeconds) }] };
     },
   );
+  registerRunSql(server, client, config);
   return server;
 }
 

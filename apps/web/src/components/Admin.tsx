@@ -1,6 +1,7 @@
 import { onLinkClick } from '../router.ts';
 import { hasRole, useSession } from '../session.tsx';
 import { AdminAgents } from './AdminAgents.tsx';
+import { AdminConnections } from './AdminConnections.tsx';
 import { AdminGroups } from './AdminGroups.tsx';
 import { AdminNotifications } from './AdminNotifications.tsx';
 import { AdminTokens } from './AdminTokens.tsx';
@@ -12,6 +13,7 @@ const TABS = [
   ['agents', 'Agents'],
   ['tokens', 'API tokens'],
   ['notifications', 'Webhooks & Slack'],
+  ['connections', 'Connections'],
 ] as const;
 
 export function Admin({ tab }: { tab: (typeof TABS)[number][0] }) {
@@ -37,6 +39,7 @@ export function Admin({ tab }: { tab: (typeof TABS)[number][0] }) {
       {tab === 'agents' && <AdminAgents />}
       {tab === 'tokens' && <AdminTokens />}
       {tab === 'notifications' && <AdminNotifications />}
+      {tab === 'connections' && <AdminConnections />}
     </section>
   );
 }

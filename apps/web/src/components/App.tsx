@@ -5,7 +5,9 @@ import { navigate, parseRoute, useLocation } from '../router.ts';
 import { SessionContext } from '../session.tsx';
 import type { User } from '../types.ts';
 import { Admin } from './Admin.tsx';
+import { Backtest } from './console/Backtest.tsx';
 import { Dashboard } from './console/Dashboard.tsx';
+import { Grants } from './Grants.tsx';
 import { Header } from './Header.tsx';
 import { HelpOverlay } from './HelpOverlay.tsx';
 import { History } from './History.tsx';
@@ -82,7 +84,9 @@ export function App() {
           {route.name === 'request' && <RequestDetail key={route.id} id={route.id} decide={route.decide} />}
           {route.name === 'history' && <History />}
           {route.name === 'whitelist' && <Whitelist />}
+          {route.name === 'grants' && <Grants />}
           {route.name === 'console' && <Dashboard />}
+          {route.name === 'backtest' && <Backtest />}
           {route.name === 'admin' && <Admin tab={route.tab} />}
           {route.name === 'not-found' && <p className="page-status">There is no page here.</p>}
         </main>

@@ -178,9 +178,11 @@ export function DecisionPanel({
           <button type="button" className="reject" onClick={() => setMode('reject')}>
             Reject… <kbd>r</kbd>
           </button>
-          <button type="button" onClick={() => setMode('whitelist')}>
-            Approve and whitelist…
-          </button>
+          {request.kind !== 'grant' && (
+            <button type="button" onClick={() => setMode('whitelist')}>
+              Approve and whitelist…
+            </button>
+          )}
         </div>
       ) : (
         <form onSubmit={submit} aria-label={approving ? 'Approve' : 'Reject'}>
@@ -258,10 +260,10 @@ export function DecisionPanel({
               {busy
                 ? 'Sending…'
                 : mode === 'reject'
-                  ? 'Reject this command'
+                  ? `Reject this ${request.kind === 'grant' ? 'grant' : 'command'}`
                   : mode === 'whitelist'
                     ? 'Approve and add to whitelist'
-                    : 'Approve this command'}
+                    : `Approve this ${request.kind === 'grant' ? 'grant' : 'command'}`}
             </button>
             <button type="button" onClick={() => setMode(null)} disabled={busy}>
               Cancel <kbd>Esc</kbd>

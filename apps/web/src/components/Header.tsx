@@ -21,7 +21,12 @@ export function Header({ route }: { route: Route }) {
           Whitelist
         </a>
         {['approver', 'auditor', 'admin'].some((role) => hasRole(user, role)) && (
-          <a href="/console" onClick={onLinkClick} aria-current={current('console')}>
+          <a href="/grants" onClick={onLinkClick} aria-current={current('grants')}>
+            Grants
+          </a>
+        )}
+        {['approver', 'auditor', 'admin'].some((role) => hasRole(user, role)) && (
+          <a href="/console" onClick={onLinkClick} aria-current={current('console') ?? current('backtest')}>
             Console
           </a>
         )}

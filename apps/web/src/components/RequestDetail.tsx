@@ -10,6 +10,7 @@ import type { RequestView } from '../types.ts';
 import { Score, StatusBadge, TierBadge } from './Badges.tsx';
 import { CommandView } from './CommandView.tsx';
 import { type DecisionMode, DecisionPanel } from './DecisionPanel.tsx';
+import { GrantSummary } from './GrantSummary.tsx';
 import { QuorumProgress } from './QuorumProgress.tsx';
 import { RecordingPlayer } from './RecordingPlayer.tsx';
 import {
@@ -99,7 +100,11 @@ export function RequestDetail({ id, decide }: { id: string; decide?: 'approve' |
         </p>
       </header>
 
-      <CommandView kind={request.kind} command={request.command} dialect={request.dialect} />
+      {request.kind === 'grant' ? (
+        <GrantSummary grantId={request.context?.grant ?? ''} />
+      ) : (
+        <CommandView kind={request.kind} command={request.command} dialect={request.dialect} />
+      )}
 
       <div className="columns">
         <div>
@@ -107,17 +112,22 @@ export function RequestDetail({ id, decide }: { id: string; decide?: 'approve' |
             <h2 id="reasons-title">Why score {request.score}</h2>
             <ReasonsTable reasons={request.reasons} />
           </section>
-          <section aria-labelledby="parsed-title">
-            <h2 id="parsed-title">{request.execution ? 'What ran' : 'What will run'}</h2>
-            <ParsedCommands
-              commands={request.commands}
-              database={request.kind === 'sql' ? request.context?.database : undefined}
-            />
-          </section>
-          <section aria-labelledby="similar-title">
-            <h2 id="similar-title">Earlier requests of this pattern</h2>
-            <SimilarList similar={request.similar} />
-          </section>
+          {/* A grant request runs nothing itself: its scope is shown above instead. */}
+          {request.kind !== 'grant' && (
+            <>
+              <section aria-labelledby="parsed-title">
+                <h2 id="parsed-title">{request.execution ? 'What ran' : 'What will run'}</h2>
+                <ParsedCommands
+                  commands={request.commands}
+                  database={request.kind === 'sql' ? request.context?.database : undefined}
+                />
+              </section>
+              <section aria-labelledby="similar-title">
+                <h2 id="similar-title">Earlier requests of this pattern</h2>
+                <SimilarList similar={request.similar} />
+              </section>
+            </>
+          )}
           {request.execution && (
             <section aria-labelledby="output-title">
               <h2 id="output-title">Output</h2>

@@ -5,6 +5,7 @@ import { onLinkClick } from '../router.ts';
 import { hasRole, useSession } from '../session.tsx';
 import type { Agent, WhitelistEntry } from '../types.ts';
 import { messageOf, useList } from './useList.ts';
+import { WhitelistReview } from './WhitelistReview.tsx';
 
 /** Entries added with "approve and whitelist": what they match, whom they apply to, until when. */
 export function Whitelist() {
@@ -41,6 +42,8 @@ export function Whitelist() {
   return (
     <section className="whitelist-page" aria-labelledby="whitelist-title">
       <h1 id="whitelist-title">Whitelist</h1>
+      <WhitelistReview />
+      <h2>Added from decisions</h2>
       {error && (
         <p className="error" role="alert">
           {error}

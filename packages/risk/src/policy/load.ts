@@ -164,5 +164,8 @@ export function resolvePolicy(doc: PolicyDocument, base?: PolicyDocument): Polic
     ...(doc.insights !== undefined || parent?.insights !== undefined
       ? { insights: doc.insights ?? parent?.insights }
       : {}),
+    ...(doc.whitelistReview !== undefined || parent?.whitelistReview !== undefined
+      ? { whitelistReview: doc.whitelistReview ?? parent?.whitelistReview }
+      : {}),
   };
 }

@@ -220,8 +220,59 @@ export const InsightsSchema = mapping(
         },
       ),
     ),
+    anomaly: Type.Optional(
+      mapping(
+        'insights.anomaly',
+        {
+          enabled: Type.Optional(
+            Type.Boolean({ errorMessage: 'insights.anomaly.enabled must be true or false' }),
+          ),
+          windowDays: Type.Optional(count('insights.anomaly.windowDays', 1, 365)),
+          learningRequests: Type.Optional(count('insights.anomaly.learningRequests', 1, 1_000_000)),
+          targets: Type.Optional(
+            Type.Array(
+              Type.Enum(['host', 'path', 'database', 'table'], {
+                errorMessage: 'insights.anomaly.targets entries must be host, path, database or table',
+              }),
+              { uniqueItems: true, errorMessage: 'insights.anomaly.targets must be a list without repeats' },
+            ),
+          ),
+          offHoursPercent: Type.Optional(percent('insights.anomaly.offHoursPercent')),
+          burstFactor: Type.Optional(
+            Type.Number({
+              minimum: 1,
+              maximum: 1000,
+              errorMessage: 'insights.anomaly.burstFactor must be a number from 1 to 1000',
+            }),
+          ),
+          burstMinimum: Type.Optional(count('insights.anomaly.burstMinimum', 1, 1_000_000)),
+          weight: Type.Optional(score('insights.anomaly.weight')),
+        },
+        {
+          description:
+            'Anomaly detection per agent type and per agent: on/off, the window (days) a family or target stays known, the requests a new type or agent is learning for, which new targets are flagged, the share of an hour below which it is off-hours (percent), the burst factor over the usual per-minute peak and its floor (requests per minute), and the score an anomaly adds.',
+        },
+      ),
+    ),
   },
   { description: 'Security console settings (read by the server).' },
+);
+
+/**
+ * Whitelist governance (read by the server): how often each entry is reviewed, how long past
+ * its review date it keeps applying, and how far ahead the review queue looks.
+ */
+export const WhitelistReviewSchema = mapping(
+  'whitelistReview',
+  {
+    intervalDays: Type.Optional(count('whitelistReview.intervalDays', 1, 366)),
+    graceDays: Type.Optional(count('whitelistReview.graceDays', 0, 90)),
+    dueWithinDays: Type.Optional(count('whitelistReview.dueWithinDays', 0, 90)),
+  },
+  {
+    description:
+      "Whitelist review: days from an entry's creation (or last renewal) to its review, days past that date it still applies, and how many days ahead an entry counts as due.",
+  },
 );
 
 export const PolicySchema = mapping(
@@ -263,6 +314,8 @@ export const PolicySchema = mapping(
     masking: Type.Optional(Type.Unknown({ description: 'Output masking (validated by @gatehouse/mask).' })),
     // Read by the server's insights job; the risk engine only carries it.
     insights: Type.Optional(InsightsSchema),
+    // Read by the server's whitelist review; the risk engine only carries it.
+    whitelistReview: Type.Optional(WhitelistReviewSchema),
   },
   {
     title: 'Gatehouse risk policy',

@@ -1,5 +1,5 @@
 import type { Static } from 'typebox';
-import type { Category, InsightsSettings, Kind, Tier } from '../types.ts';
+import type { Category, InsightsSettings, Kind, Tier, WhitelistReviewSettings } from '../types.ts';
 import type { AdjustmentSchema, RuleOverrideSchema, ThresholdsSchema } from './schema.ts';
 
 /**
@@ -113,6 +113,8 @@ export interface Policy {
   masking?: unknown;
   /** The `insights:` section (validated by the schema), carried for the server's insights job. */
   insights?: InsightsSettings;
+  /** The `whitelistReview:` section, carried for the server's whitelist review. */
+  whitelistReview?: WhitelistReviewSettings;
 }
 
 /** What `loadPolicy` returns: a validated document, possibly still to be merged onto the default. */
@@ -123,6 +125,7 @@ export interface PolicyDocument {
   approvalDeadlineSeconds?: number;
   masking?: unknown;
   insights?: InsightsSettings;
+  whitelistReview?: WhitelistReviewSettings;
   environments?: Record<string, Adjustment>;
   agentTypes?: Record<string, Adjustment>;
   whitelist?: WhitelistEntry[];

@@ -276,6 +276,7 @@ export function validatePolicyDocument(value: unknown): PolicyDocument {
   if (raw.approvalDeadlineSeconds !== undefined) doc.approvalDeadlineSeconds = raw.approvalDeadlineSeconds;
   if (raw.masking !== undefined) doc.masking = raw.masking;
   if (raw.insights !== undefined) doc.insights = raw.insights;
+  if (raw.whitelistReview !== undefined) doc.whitelistReview = raw.whitelistReview;
   if (raw.environments !== undefined) doc.environments = raw.environments;
   if (raw.agentTypes !== undefined) doc.agentTypes = raw.agentTypes;
   if (raw.whitelist) doc.whitelist = entries(raw.whitelist, ['whitelist']);

@@ -10,9 +10,20 @@ import {
   type ScopedGroup,
 } from '../lifecycle/eligibility.ts';
 
+/**
+ * The kind groups are scoped by. A grant request counts as the kind it grants (`sql` for a
+ * connection): a grant reaches further than one request, so the people who may decide one
+ * such request are the least who must decide the grant.
+ */
+function eligibilityKind(row: Pick<RequestRow, 'kind' | 'context'>): string {
+  if (row.kind !== 'grant') return row.kind;
+  const granted = row.context.grantKind;
+  return typeof granted === 'string' ? granted : 'grant';
+}
+
 export function scopeOf(row: Pick<RequestRow, 'kind' | 'context' | 'escalatedAt'>): RequestScope {
   return {
-    kind: row.kind,
+    kind: eligibilityKind(row),
     environment: normaliseEnvironment(row.context.environment),
     escalated: row.escalatedAt !== null,
   };
@@ -70,7 +81,13 @@ function matchesSql(group: ScopedGroup): SQL {
       inArray(sql`lower(btrim(${schema.requests.context}->>'environment'))`, [...group.environments]),
     );
   }
-  if (group.kinds?.length) parts.push(inArray(sql`${schema.requests.kind}`, [...group.kinds]));
+  if (group.kinds?.length)
+    parts.push(
+      inArray(
+        sql`(case when ${schema.requests.kind} = 'grant' then coalesce(${schema.requests.context}->>'grantKind', 'grant') else ${schema.requests.kind} end)`,
+        [...group.kinds],
+      ),
+    );
   return and(...parts)!;
 }
 

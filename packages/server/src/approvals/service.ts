@@ -2,6 +2,7 @@ import { type RequestRow, schema } from '@gatehouse/db';
 import { asc, eq } from 'drizzle-orm';
 import type { Principal } from '../auth/principal.ts';
 import { GatehouseError } from '../errors.ts';
+import { onBehalfSession } from '../grants/scope.ts';
 import { groupsOf, loadGroups } from '../groups/service.ts';
 import { newId } from '../ids.ts';
 import { announce } from '../lifecycle/announce.ts';
@@ -84,6 +85,11 @@ export async function decide(
         now,
       });
       if (refusal) throw new GatehouseError(refusal.code, refusal.message);
+      if (request.kind === 'grant' && request.sessionId === onBehalfSession(principal.id))
+        throw new GatehouseError(
+          'SELF_APPROVAL',
+          'you asked for this grant on the agent’s behalf; someone else decides it',
+        );
       if (!comment && commentRequired(request.tier, input.decision)) {
         throw new GatehouseError(
           'COMMENT_REQUIRED',
@@ -93,6 +99,8 @@ export async function decide(
         );
       }
       if (input.whitelist) {
+        if (request.kind === 'grant')
+          throw new GatehouseError('WHITELIST_INVALID', 'a grant request has no command to whitelist');
         // The scope is filled in from this request: its agent, agent type or environment.
         const source = scopeSourceOf(request, agent?.type ?? '');
         added = whitelistRecord(newId('wle'), request.kind, input.whitelist, now, source);

@@ -406,9 +406,9 @@ async function selector(
     tests.push((row) => row.createdAt <= until);
   }
   if (agentId) {
-    // The agent's own acts, and everything that happened to its requests and sessions.
+    // The agent's own acts, and everything that happened to its requests, sessions and grants.
     const owned = await db.execute(
-      sql`select id from requests where agent_id = ${agentId} union all select id from agent_sessions where agent_id = ${agentId}`,
+      sql`select id from requests where agent_id = ${agentId} union all select id from agent_sessions where agent_id = ${agentId} union all select id from grants where agent_id = ${agentId}`,
     );
     const subjects = new Set([agentId, ...(owned.rows as { id: string }[]).map((r) => r.id)]);
     conditions.push(

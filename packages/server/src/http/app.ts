@@ -5,9 +5,14 @@ import websocket from '@fastify/websocket';
 import { fullFormats } from 'ajv-formats/dist/formats.js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { agentRoutes } from '../agents/routes.ts';
+import { anomalyRoutes } from '../anomaly/routes.ts';
 import { approvalRoutes } from '../approvals/routes.ts';
 import { auditRoutes } from '../audit/routes.ts';
 import { authenticateFirst } from '../auth/authenticate.ts';
+import { backtestRoutes } from '../backtest/routes.ts';
+import { brokerRoutes } from '../broker/routes.ts';
+import { connectionRoutes } from '../connections/routes.ts';
+import { grantRoutes } from '../grants/routes.ts';
 import { groupRoutes } from '../groups/routes.ts';
 import { healthRoutes } from '../health/routes.ts';
 import { incidentRoutes } from '../incidents/routes.ts';
@@ -120,11 +125,16 @@ export async function buildHttpApp(rt: Runtime): Promise<FastifyInstance> {
     agentRoutes,
     sessionRoutes,
     requestRoutes,
+    connectionRoutes,
+    brokerRoutes,
     approvalRoutes,
     groupRoutes,
     whitelistRoutes,
+    grantRoutes,
     auditRoutes,
     insightRoutes,
+    anomalyRoutes,
+    backtestRoutes,
     metricsRoutes,
     incidentRoutes,
     recordingRoutes,

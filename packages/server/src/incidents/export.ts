@@ -4,6 +4,7 @@ import { and, asc, eq, gte, inArray } from 'drizzle-orm';
 import type { JWK } from 'jose';
 import { type ExportLine, exportLog, verifyExport } from '../audit/log.ts';
 import { GatehouseError } from '../errors.ts';
+import { grantsOfAgent } from '../grants/service.ts';
 
 export interface IncidentFilter {
   agentId: string;
@@ -24,7 +25,7 @@ export type WriteBundleFile = (
 
 /**
  * Everything a responder needs about one agent since a time: the agent, its requests with
- * their verdicts, the decisions on them, what ran and what it printed, and the audit slice
+ * their verdicts, the decisions on them, what ran and what it printed, its grants, and the audit slice
  * with the checkpoints that prove it — plus a manifest with each file's SHA-256 and the
  * result of verifying the audit slice at export time.
  */
@@ -88,6 +89,9 @@ export async function exportIncident(
         ),
       ),
   );
+
+  // The agent's just-in-time grants: what it was let do without a person per request, and until when.
+  await emit('grants.jsonl', await grantsOfAgent(db, filter.agentId, filter.since));
 
   const audit: ExportLine[] = [];
   await exportLog(db, keys, { agentId: filter.agentId, since: filter.since }, (line) => {

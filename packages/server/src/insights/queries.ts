@@ -3,8 +3,11 @@ import type { Db } from '@gatehouse/db';
 import { type SQL, sql } from 'drizzle-orm';
 import {
   type Bucket,
+  bucketStart,
+  bucketStarts,
   type Cell,
   histogramQuantile,
+  LATENCY_BOUNDS_SECONDS,
   mergeHistograms,
   type Series,
   toSeries,
@@ -207,4 +210,89 @@ export async function summary(db: Db, q: RangeQuery, options: ReadOptions = {}) 
     topWhitelist,
     topReasons,
   };
+}
+
+const TIERS = ['auto', 'review', 'multi_party', 'deny'] as const;
+/**
+ * `sum(latency_hist[1]) as h0, …`: the histograms added up slot by slot. Subscripts, not
+ * unnest: one pass over the rows instead of one row per slot (bench, 7 days by hour:
+ * p50 81 → 21 ms).
+ */
+const HISTOGRAM_SUMS = sql.raw(
+  Array.from(
+    { length: LATENCY_BOUNDS_SECONDS.length + 1 },
+    (_, i) => `sum(latency_hist[${i + 1}])::int as h${i}`,
+  ).join(', '),
+);
+const OUTCOMES = ['pending', 'approved', 'rejected', 'expired', 'cancelled'] as const;
+
+/**
+ * Per bucket: the tier mix, the outcomes of the requests that went to people, and the time to
+ * decision from the latency histograms, summed bucket by bucket. Two grouped reads of the
+ * rollups, whatever the number of requests.
+ */
+export async function mixBuckets(
+  db: Db,
+  q: RangeQuery & { bucket: Bucket },
+  options: ReadOptions = {},
+): Promise<MixBucketRow[]> {
+  // As for the rates: a day row lies wholly inside a day or week bucket, not an hour one.
+  const days = q.bucket !== 'hour' && options.days !== false;
+  // Independent reads: on a pool they run side by side (PGlite queues them).
+  const [counts, histograms] = await Promise.all([
+    db.execute(sql`
+      select date_trunc(${q.bucket}, hour, 'UTC') as start, tier, status, sum(count)::int as n
+        from ${rollupRows(q.from, q.to, 'tier, status, count', days)} r
+       group by 1, 2, 3`),
+    db.execute(sql`
+      select date_trunc(${q.bucket}, hour, 'UTC') as start, ${HISTOGRAM_SUMS}
+        from ${rollupRows(q.from, q.to, 'latency_hist', days)} r
+       where cardinality(r.latency_hist) > 0
+       group by 1`),
+  ]);
+  const starts = bucketStarts(q.from.getTime(), q.to.getTime(), q.bucket);
+  const index = new Map(starts.map((s, i) => [s, i]));
+  const tallies = starts.map(() => ({
+    total: 0,
+    tiers: Object.fromEntries(TIERS.map((t) => [t, 0])) as Record<(typeof TIERS)[number], number>,
+    outcomes: Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<(typeof OUTCOMES)[number], number>,
+    hist: mergeHistograms([]),
+  }));
+  for (const row of counts.rows as { start: string | Date; tier: string; status: string; n: number }[]) {
+    const i = index.get(bucketStart(new Date(row.start).getTime(), q.bucket));
+    if (i === undefined) continue;
+    const tally = tallies[i]!;
+    const n = Number(row.n);
+    tally.total += n;
+    if (row.tier in tally.tiers) tally.tiers[row.tier as (typeof TIERS)[number]] += n;
+    if (row.status in tally.outcomes) tally.outcomes[row.status as (typeof OUTCOMES)[number]] += n;
+  }
+  for (const row of histograms.rows as ({ start: string | Date } & Record<string, number | null>)[]) {
+    const i = index.get(bucketStart(new Date(row.start).getTime(), q.bucket));
+    if (i === undefined) continue;
+    const hist = tallies[i]!.hist;
+    for (let slot = 0; slot < hist.length; slot++) hist[slot]! += Number(row[`h${slot}`] ?? 0);
+  }
+  return starts.map((start, i) => {
+    const { total, tiers, outcomes, hist } = tallies[i]!;
+    return {
+      start: new Date(start).toISOString(),
+      total,
+      tiers,
+      outcomes,
+      decisionLatency: {
+        count: hist.reduce((a, b) => a + b, 0),
+        p50Seconds: histogramQuantile(hist, 0.5),
+        p90Seconds: histogramQuantile(hist, 0.9),
+      },
+    };
+  });
+}
+
+export interface MixBucketRow {
+  start: string;
+  total: number;
+  tiers: Record<(typeof TIERS)[number], number>;
+  outcomes: Record<(typeof OUTCOMES)[number], number>;
+  decisionLatency: { count: number; p50Seconds: number | null; p90Seconds: number | null };
 }

@@ -45,7 +45,8 @@ const histogramSql = sql.raw(
 
 /**
  * The requests created in [from, to) (whole hours), as the rollups see them: their cell and,
- * if closed by people, latency. `status = any(every status)` lets PostgreSQL range-scan the
+ * if closed by people, latency. Grant requests are asks for access, not commands: they count
+ * neither as approvals nor in the auto-approval rate. `status = any(every status)` lets PostgreSQL range-scan the
  * (status, created_at) index once per status instead of reading the table.
  */
 const sourceRows = (from: Date, to: Date) => sql`
@@ -58,6 +59,7 @@ const sourceRows = (from: Date, to: Date) => sql`
     from requests r
     left join agents a on a.id = r.agent_id
    where r.status = any(${statusList})
+     and r.kind <> 'grant'
      and r.created_at >= ${from.toISOString()}::timestamptz and r.created_at < ${to.toISOString()}::timestamptz`;
 
 /**

@@ -7,12 +7,14 @@ import {
   DriftQuery,
   IdParams,
   InsightSummary,
+  MixAnswer,
+  MixQuery,
   SummaryQuery,
 } from '@gatehouse/contract';
 import { guard, principalOf } from '../auth/authenticate.ts';
 import { errorSchema } from '../http/errors.ts';
 import type { Routes } from '../http/typed.ts';
-import { acknowledgeAlarm, autoApproval, insightSummary, listAlarms } from './service.ts';
+import { acknowledgeAlarm, autoApproval, insightMix, insightSummary, listAlarms } from './service.ts';
 
 /**
  * The security console: auto-approval rates, the request mix and the drift alarms, read
@@ -50,6 +52,21 @@ export const insightRoutes: Routes = async (app, { rt }) => {
       },
     },
     async (request) => insightSummary(rt, request.query),
+  );
+
+  app.get(
+    '/v1/insights/mix',
+    {
+      preHandler: readers,
+      schema: {
+        tags: ['insights'],
+        summary:
+          'Per hour, day or week (UTC): the tier mix, the outcomes of requests sent to people, and time to decision p50/p90',
+        querystring: MixQuery,
+        response: { 200: MixAnswer, '4xx': errorSchema },
+      },
+    },
+    async (request) => insightMix(rt, request.query),
   );
 
   app.get(

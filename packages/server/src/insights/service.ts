@@ -14,18 +14,30 @@ import {
   driftThresholds,
   evaluateDrift,
 } from './drift.ts';
-import { agentNames, autoApprovalSeries, type ReadOptions, rollupRows, summary } from './queries.ts';
+import {
+  agentNames,
+  autoApprovalSeries,
+  mixBuckets,
+  type ReadOptions,
+  rollupRows,
+  summary,
+} from './queries.ts';
 import { BUCKET_MS, type Bucket, bucketStart, MAX_BUCKETS } from './rates.ts';
 import { rollupsUpdatedAt } from './rollup.ts';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 
-/** The range of a query: `to` defaults to now, `from` to 7 days before `to`; both checked. */
+/**
+ * The range of a query: `to` defaults to now, `from` to 7 days before `to`; both checked.
+ * `from` is moved to the start of its `bucket`; the range may span at most MAX_BUCKETS of
+ * `limit` (the bucket of the answer's series, by default).
+ */
 export function resolveRange(
   query: { from?: string | undefined; to?: string | undefined },
   bucket: Bucket,
   now = Date.now(),
+  limit: Bucket = bucket,
 ): { from: Date; to: Date } {
   const to = query.to ? Date.parse(query.to) : now;
   const from = query.from ? Date.parse(query.from) : to - 7 * DAY_MS;
@@ -33,10 +45,10 @@ export function resolveRange(
     throw new GatehouseError('INSIGHTS_RANGE_INVALID', '`from` and `to` must be ISO 8601 instants');
   if (from >= to) throw new GatehouseError('INSIGHTS_RANGE_INVALID', '`from` must be before `to`');
   const start = bucketStart(from, bucket);
-  if ((to - start) / BUCKET_MS[bucket] > MAX_BUCKETS)
+  if ((to - start) / BUCKET_MS[limit] > MAX_BUCKETS)
     throw new GatehouseError(
       'INSIGHTS_RANGE_INVALID',
-      `at most ${MAX_BUCKETS} ${bucket} buckets per answer; choose a larger bucket or a shorter range`,
+      `at most ${MAX_BUCKETS} ${limit} buckets per answer; choose a larger bucket or a shorter range`,
     );
   return { from: new Date(start), to: new Date(to) };
 }
@@ -68,7 +80,9 @@ export async function autoApproval(
 }
 
 export async function insightSummary(rt: Runtime, query: { from?: string; to?: string }) {
-  const range = resolveRange(query, 'hour');
+  // Totals, not a series: the whole days come from the day rollups, so the range is bounded
+  // in days (the console's 90-day view must not trip an hourly limit meant for series).
+  const range = resolveRange(query, 'hour', Date.now(), 'day');
   const db = rt.database.db;
   const updatedAt = await rollupsUpdatedAt(db);
   return {
@@ -76,6 +90,19 @@ export async function insightSummary(rt: Runtime, query: { from?: string; to?: s
     to: range.to.toISOString(),
     updatedAt: updatedAt?.toISOString() ?? null,
     ...(await summary(db, range)),
+  };
+}
+
+export async function insightMix(rt: Runtime, query: { from?: string; to?: string; bucket: Bucket }) {
+  const range = resolveRange(query, query.bucket);
+  const db = rt.database.db;
+  const updatedAt = await rollupsUpdatedAt(db);
+  return {
+    from: range.from.toISOString(),
+    to: range.to.toISOString(),
+    bucket: query.bucket,
+    updatedAt: updatedAt?.toISOString() ?? null,
+    buckets: await mixBuckets(db, { ...range, bucket: query.bucket }),
   };
 }
 

@@ -7,7 +7,12 @@ export type LiveEvent =
   | { type: 'verdict.ready'; agentId: string; data: { id: string; status: string; verdict: string } }
   | { type: 'approval.requested'; agentId: string; data: { id: string; tier: string; approvers: string[] } }
   | { type: 'keys.rotated'; agentId?: undefined; data: Record<string, never> }
-  | { type: 'whitelist.changed'; agentId?: undefined; data: { id: string } };
+  | { type: 'whitelist.changed'; agentId?: undefined; data: { id: string } }
+  | { type: 'baselines.updated'; agentId?: undefined; data: Record<string, never> }
+  /** A just-in-time grant was asked for, settled or revoked: replicas re-read the live grants. */
+  | { type: 'grant.changed'; agentId?: undefined; data: { id: string } }
+  /** A grant stopped covering anything (expiry or revocation): brokered sessions under it close. */
+  | { type: 'grant.ended'; agentId?: undefined; data: { id: string } };
 
 export interface EventBus {
   publish(event: LiveEvent): Promise<void>;

@@ -3,8 +3,11 @@ import type { AssessContext, Assessment, Kind, SqlDialect } from '@gatehouse/ris
 import { commandHash, targetOf } from '@gatehouse/verdict';
 import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { bindEnvironment } from '../agents/environment.ts';
+import { applyAnomaly } from '../anomaly/detector.ts';
 import type { Principal } from '../auth/principal.ts';
+import { prepareBrokered } from '../connections/submit.ts';
 import { GatehouseError } from '../errors.ts';
+import { applyGrants } from '../grants/apply.ts';
 import { newId } from '../ids.ts';
 import { announce } from '../lifecycle/announce.ts';
 import { transition } from '../lifecycle/close.ts';
@@ -23,6 +26,8 @@ export interface SubmitInput {
   dialect?: SqlDialect;
   /** What the agent states; who it is (id, type) comes from its session, never from here. */
   context?: Omit<AssessContext, 'agentType' | 'agentId' | 'now'>;
+  /** SQL for the broker: the gateway runs it on this registered connection (connections/submit.ts). */
+  connection?: string;
 }
 
 /**
@@ -56,9 +61,16 @@ export async function submitRequest(
   agent: AgentPrincipal,
   input: SubmitInput,
 ): Promise<RequestRow> {
-  const context = await environmentOf(rt, agent, input);
-  const dialect = input.kind === 'sql' ? (input.dialect ?? 'postgresql') : null;
-  const assessment = assess(rt, { ...input, ...(dialect ? { dialect } : {}) }, context, agent);
+  const brokered = input.connection
+    ? await prepareBrokered(rt, agent, { ...input, connection: input.connection })
+    : null;
+  const context = await environmentOf(rt, agent, brokered ? { ...input, context: brokered.context } : input);
+  const dialect = input.kind === 'sql' ? (brokered?.dialect ?? input.dialect ?? 'postgresql') : null;
+  const target = brokered?.target ?? targetOf(input.kind, context);
+  const assessed = assess(rt, { ...input, ...(dialect ? { dialect } : {}) }, context, agent);
+  const anomalous = applyAnomaly(rt, agent, context, assessed);
+  const assessment = applyGrants(rt, agent, input, anomalous);
+  if (brokered) await brokered.admit(assessment);
   const status = initialStatus(assessment.tier);
   // A request for people needs the job queue (routing, expiry): without it, refuse before writing.
   if (status === 'pending') await assertSchedulable(rt);
@@ -70,14 +82,9 @@ export async function submitRequest(
     kind: input.kind,
     dialect,
     command: input.command,
-    target: targetOf(input.kind, context),
+    target,
     context: context as Record<string, unknown>,
-    cmdHash: commandHash({
-      kind: input.kind,
-      dialect,
-      command: input.command,
-      target: targetOf(input.kind, context),
-    }),
+    cmdHash: commandHash({ kind: input.kind, dialect, command: input.command, target }),
     score: assessment.score,
     tier: assessment.tier,
     reasons: assessment.reasons,
@@ -102,7 +109,10 @@ export async function submitRequest(
   }
   const subject = { type: 'request', id: draft.id };
   await rt.audit.commit({
-    inserts: [[schema.requests, draft]],
+    inserts: [
+      [schema.requests, draft],
+      ...(brokered ? ([[schema.brokeredRequests, brokered.row(draft, assessment)]] as const) : []),
+    ],
     events: [
       {
         type: 'request.submitted',
@@ -114,6 +124,7 @@ export async function submitRequest(
           dialect: draft.dialect,
           command: draft.command,
           context: draft.context,
+          ...(brokered ? { connection: brokered.connection.name } : {}),
           cmd: draft.cmdHash,
           score: draft.score,
           tier: draft.tier,
@@ -325,6 +336,16 @@ export async function reportExecution(
   const row = await getOwnRequest(rt, agent, id);
   if (!isAllowed(row.status))
     throw new GatehouseError('RESULT_NOT_ALLOWED', `request is ${row.status}; it was not allowed to run`);
+  // A brokered request's result is the gateway's to record: an agent's report would stand in its place.
+  const [brokered] = await rt.database.db
+    .select({ id: schema.brokeredRequests.requestId })
+    .from(schema.brokeredRequests)
+    .where(eq(schema.brokeredRequests.requestId, id));
+  if (brokered)
+    throw new GatehouseError(
+      'RESULT_NOT_ALLOWED',
+      'the gateway runs this request on its connection and records the result itself',
+    );
   const recording = report.output
     ? prepareRecording(report.output.chunks, report.output.truncated, rt.config.masking)
     : undefined;

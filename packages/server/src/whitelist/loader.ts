@@ -1,8 +1,8 @@
-import { type Db, schema } from '@gatehouse/db';
-import { type GatehouseRiskEngine, RiskInputError } from '@gatehouse/risk';
-import { and, asc, gt, isNull } from 'drizzle-orm';
+import type { Db } from '@gatehouse/db';
+import type { GatehouseRiskEngine } from '@gatehouse/risk';
 import type { Runtime } from '../platform/runtime.ts';
 import { engineEntry, type WhitelistRecord } from './entry.ts';
+import { governedEngine, liveAddedEntries, recordPolicyEntries, withEngineEntries } from './governance.ts';
 
 /** How often a replica re-reads the whitelist, in case it missed a `whitelist.changed` event. */
 export const WHITELIST_RELOAD_MS = 5_000;
@@ -11,8 +11,9 @@ const loaders = new WeakMap<Runtime, WhitelistLoader>();
 
 /**
  * Keeps `rt.risk` equal to the policy's engine plus the live whitelist entries in the
- * database. Reloads on start, after every change made here, on a `whitelist.changed` event
- * from another replica, and every few seconds as a fallback for lost events.
+ * database, every entry (the policy file's too) cut off at its review lapse and without the
+ * retired ones. Reloads on start, after every change made here, on a `whitelist.changed`
+ * event from another replica, and every few seconds as a fallback for lost events.
  */
 export class WhitelistLoader {
   readonly #rt: Runtime;
@@ -20,6 +21,8 @@ export class WhitelistLoader {
   #unsubscribe?: () => void;
   #signature = '';
   #running: Promise<void> = Promise.resolve();
+  /** The policy engine whose entries were given review rows. */
+  #recorded?: GatehouseRiskEngine;
 
   constructor(rt: Runtime) {
     this.#rt = rt;
@@ -48,37 +51,40 @@ export class WhitelistLoader {
   }
 
   async #load(): Promise<void> {
-    const rows = await activeEntries(this.#rt.database.db, new Date());
-    // Expiry is evaluated by the engine at assessment time; the set only changes on add or revoke.
-    const signature = rows.map((r) => r.id).join(',');
+    const db = this.#rt.database.db;
+    const base = this.#rt.policyEngine;
+    if (this.#recorded !== base) {
+      await recordPolicyEntries(
+        db,
+        base.policyWhitelist().map((e) => e.id),
+      );
+      this.#recorded = base;
+    }
+    const now = new Date();
+    // Expiry and review lapse are evaluated by the engine at assessment time; the set only
+    // changes on add, revoke, renew or retire.
+    const { engine, signature } = await governedEngine(base, db, now, await liveAddedEntries(db, now));
     if (signature === this.#signature) return;
-    this.#rt.setRisk(withSavedEntries(this.#rt.policyEngine, rows));
+    this.#rt.setRisk(engine);
     this.#signature = signature;
   }
 }
 
 /** The entries that are neither revoked nor expired, in a stable order. */
-export function activeEntries(db: Db, now: Date) {
-  return db
-    .select()
-    .from(schema.whitelistEntries)
-    .where(and(isNull(schema.whitelistEntries.revokedAt), gt(schema.whitelistEntries.expiresAt, now)))
-    .orderBy(asc(schema.whitelistEntries.id));
+export const activeEntries = liveAddedEntries;
+
+/**
+ * The policy's engine with the stored entries it accepts, without review governance (a
+ * backtest or a preview of what the entries alone would do).
+ */
+export function withSavedEntries(base: GatehouseRiskEngine, rows: WhitelistRecord[]): GatehouseRiskEngine {
+  return withEngineEntries(base, rows.map(engineEntry));
 }
 
-/** The policy's engine with the stored entries it accepts. */
-export function withSavedEntries(base: GatehouseRiskEngine, rows: WhitelistRecord[]): GatehouseRiskEngine {
-  const entries = rows.map(engineEntry).filter((entry) => {
-    try {
-      base.withWhitelist([entry]);
-      return true;
-    } catch (error) {
-      // An entry the engine refuses cannot lower anything; skipping it fails closed.
-      if (error instanceof RiskInputError) return false;
-      throw error;
-    }
-  });
-  return base.withWhitelist(entries);
+/** The engine that applies now, review governance included: what `rt.risk` is kept equal to. */
+export async function currentEngine(rt: Runtime, now = new Date()): Promise<GatehouseRiskEngine> {
+  const db: Db = rt.database.db;
+  return (await governedEngine(rt.policyEngine, db, now, await liveAddedEntries(db, now))).engine;
 }
 
 /** Applies a whitelist change here at once and tells every other replica. */

@@ -24,7 +24,7 @@ import {
   scopeSourceOf,
   type WhitelistRecord,
 } from './entry.ts';
-import { activeEntries, withSavedEntries } from './loader.ts';
+import { currentEngine } from './loader.ts';
 
 const TIER_WORDS = { auto: 'auto', review: 'review', multi_party: 'multi-party', deny: 'deny' } as const;
 
@@ -48,6 +48,9 @@ export async function previewWhitelist(
     .where(eq(schema.requests.id, requestId));
   if (!found) throw new GatehouseError('REQUEST_NOT_FOUND', `no request ${requestId}`);
   const { request, agentType } = found;
+  // A grant request asks for access, it is no command: there is nothing an entry could match.
+  if (request.kind === 'grant')
+    throw new GatehouseError('WHITELIST_INVALID', 'a grant request has no command to whitelist');
   const source = scopeSourceOf(request, agentType);
   const scope: WhitelistScope = body.scope ?? DEFAULT_WHITELIST_SCOPE;
   const now = new Date();
@@ -61,7 +64,7 @@ export async function previewWhitelist(
     ...resolveScope(scope, source),
   };
   // Scored over the entries in the database, not this replica's engine, which may be a reload behind.
-  const current = withSavedEntries(rt.policyEngine, await activeEntries(rt.database.db, now));
+  const current = await currentEngine(rt, now);
   const scoped = withCandidate(current, candidate);
   const input: AssessInput = {
     kind: request.kind,

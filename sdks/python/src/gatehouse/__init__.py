@@ -9,6 +9,7 @@ from .decision import Decision, DecisionError, DecisionStatus, PendingRequest, r
 from .errors import ErrorCode, GatehouseError, VerdictError, VerdictErrorCode
 from .guard import GatehouseToolRefusedError, ToolRequest, guard_tool, guarded
 from .protocol import FinalStatus, Reason, RequestStatus, Tier, is_allow_status, is_final_status
+from .sql import SqlRefusedError, SqlResult
 from .verdict import (
     VERDICT_ALG,
     VERDICT_TYP,
@@ -40,6 +41,8 @@ __all__ = [
     "RequestContext",
     "RequestStatus",
     "RunResult",
+    "SqlRefusedError",
+    "SqlResult",
     "Tier",
     "ToolRequest",
     "VERDICT_ALG",

@@ -55,6 +55,9 @@ MAX_WAIT_SECONDS = 60
 RENEW_AT_FRACTION = 0.8
 MIN_RENEW_MARGIN_SECONDS = 5.0
 CONTEXT_FIELDS = ("cwd", "host", "database", "environment", "tool", "justification")
+#: The dialects a connection can have; the server takes it from the connection's engine, so a
+#: brokered verdict is accepted under any of them (the dialect decides only the scoring).
+CONNECTION_DIALECTS = ("postgresql", "mysql", "mariadb")
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,10 @@ class Prepared:
     timeout: float | None = None
     on_pending: Callable[[PendingRequest], object] | None = None
     resume_request_id: str | None = None
+    #: What the verdict may cover: the subject, or for a connection one per possible dialect.
+    subjects: tuple[CommandSubject, ...] = ()
+    #: False for a brokered statement: the gateway uses the verdict when it runs it.
+    consume: bool = True
 
 
 def prepare(
@@ -152,6 +159,7 @@ def prepare(
     timeout: float | None = None,
     on_pending: Callable[[PendingRequest], object] | None = None,
     resume_request_id: str | None = None,
+    connection: object = None,
 ) -> Prepared:
     if kind != "shell" and kind != "sql":
         raise _invalid('kind must be "shell" or "sql"')
@@ -185,23 +193,39 @@ def prepare(
         not isinstance(resume_request_id, str) or not resume_request_id
     ):
         raise _invalid("resume_request_id must be a non-empty string")
+    if connection is not None:
+        if not isinstance(connection, str) or not connection:
+            raise _invalid("connection must be a non-empty string")
+        if checked_kind != "sql":
+            raise _invalid('a connection runs SQL: kind must be "sql"')
+        ensure_encodable(connection, "connection")
     sql_dialect = dialect if checked_kind == "sql" else None
     body: dict[str, object] = {"kind": checked_kind, "command": command}
+    if connection is not None:
+        body["connection"] = connection
     if sql_dialect is not None:
         body["dialect"] = sql_dialect
     if copy:
         body["context"] = dict(copy)
+    # A brokered statement's verdict names the connection, never a database of the agent's.
+    target = target_of(checked_kind, copy) if connection is None else f"connection:{connection}"
+    subject = CommandSubject(kind=checked_kind, command=command, dialect=sql_dialect, target=target)
+    subjects = (
+        (subject,)
+        if connection is None or sql_dialect is not None
+        else tuple(
+            CommandSubject(kind=checked_kind, command=command, dialect=d, target=target)
+            for d in CONNECTION_DIALECTS
+        )
+    )
     return Prepared(
-        subject=CommandSubject(
-            kind=checked_kind,
-            command=command,
-            dialect=sql_dialect,
-            target=target_of(checked_kind, copy),
-        ),
+        subject=subject,
         body=body,
         timeout=timeout,
         on_pending=on_pending,
         resume_request_id=resume_request_id,
+        subjects=subjects,
+        consume=connection is None,
     )
 
 
@@ -281,6 +305,22 @@ def load_keys(
     with st.lock:
         st.keys, st.keys_fetched_at = keys, time.monotonic()
     return keys
+
+
+def verify_any(
+    cfg: Settings, st: SharedState, jws: str, subjects: tuple[CommandSubject, ...], request_id: str
+) -> Flow[VerdictClaims]:
+    """Verifies against the first of several subjects that differ only in dialect."""
+    mismatch: VerdictError | None = None
+    for subject in subjects:
+        try:
+            return (yield from verify(cfg, st, jws, subject, request_id))
+        except VerdictError as error:
+            if error.code != "ERR_VERDICT_COMMAND_MISMATCH":
+                raise
+            mismatch = error
+    assert mismatch is not None  # prepare() always gives at least one subject
+    raise mismatch
 
 
 def verify(
@@ -375,7 +415,7 @@ def authorize(cfg: Settings, st: SharedState, request: Prepared) -> Flow[Decisio
             known = Known(request_id=request_id)
             cfg.log.info("gatehouse: resuming the wait for request %s", request_id)
             final = yield from wait_for(cfg, st, request_id, deadline)
-            return (yield from conclude(cfg, st, request.subject, request_id, known, final))
+            return (yield from conclude(cfg, st, request, request_id, known, final))
 
         def submit(token: str) -> Call:
             return Call("POST", "/v1/requests", token, request.body, _budget(cfg, deadline))
@@ -394,7 +434,7 @@ def authorize(cfg: Settings, st: SharedState, request: Prepared) -> Flow[Decisio
         else:
             _notify_pending(cfg, request, submitted.id, known, submitted)
             final = yield from wait_for(cfg, st, submitted.id, deadline)
-        return (yield from conclude(cfg, st, request.subject, submitted.id, known, final))
+        return (yield from conclude(cfg, st, request, submitted.id, known, final))
     except Exception as error:
         decision = error_decision(known, error)
         cfg.log.warning(
@@ -408,31 +448,33 @@ def authorize(cfg: Settings, st: SharedState, request: Prepared) -> Flow[Decisio
 def conclude(
     cfg: Settings,
     st: SharedState,
-    subject: CommandSubject,
+    request: Prepared,
     request_id: str,
     known: Known,
     final: FinalVerdict,
 ) -> Flow[Decision]:
     """Turns a final status into a decision; the only path to `allowed=True`."""
+    subjects = request.subjects or (request.subject,)
     if not is_allow_status(final.status):
         claims: VerdictClaims | None = None
         if final.verdict is not None:
             # Claims of a refusal are informative only; a refusal stands even if they do not verify.
             try:
-                claims = yield from verify(cfg, st, final.verdict, subject, request_id)
+                claims = yield from verify_any(cfg, st, final.verdict, subjects, request_id)
             except Exception:
                 claims = None
         cfg.log.info("gatehouse: request %s refused (%s)", request_id, final.status)
         return refused_decision(known, final.status, final.verdict, claims)  # type: ignore[arg-type]
     if final.verdict is None:
         raise GatehouseError("ERR_PROTOCOL", f"status {final.status} came without a verdict")
-    claims = yield from verify(cfg, st, final.verdict, subject, request_id)
+    claims = yield from verify_any(cfg, st, final.verdict, subjects, request_id)
     if claims.decision != "allow":
         raise GatehouseError(
             "ERR_VERDICT_STATUS_MISMATCH",
             f"status {final.status} but the signed decision is {claims.decision}",
         )
-    yield from consume(cfg, st, request_id, claims)
+    if request.consume:
+        yield from consume(cfg, st, request_id, claims)
     cfg.log.info("gatehouse: request %s allowed (%s)", request_id, final.status)
     return allow_decision(known, final.status, final.verdict, claims)  # type: ignore[arg-type]
 
@@ -484,6 +526,17 @@ def report(
         return Call("POST", path, token, dict(result), cfg.request_timeout)
 
     yield from with_token(cfg, st, call, None)
+
+
+def execute_brokered(cfg: Settings, st: SharedState, request_id: str, timeout: float) -> Flow[Any]:
+    """Asks the gateway to run an allowed brokered request; answers the execute body."""
+    path = f"/v1/requests/{quote(request_id, safe='')}/execute"
+
+    def call(token: str) -> Call:
+        return Call("POST", path, token, {}, cfg.request_timeout + timeout)
+
+    response = yield from with_token(cfg, st, call, None)
+    return response.body
 
 
 def connect(cfg: Settings, st: SharedState) -> Flow[None]:

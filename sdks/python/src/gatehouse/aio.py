@@ -24,6 +24,7 @@ from .client import (
 from .command import Kind
 from .decision import Decision, DecisionError, PendingRequest, error_decision
 from .errors import to_gatehouse_error
+from .sql import DEFAULT_EXECUTE_TIMEOUT, SqlRefusedError, SqlResult, parse_sql_result
 
 
 class AsyncClient:
@@ -145,6 +146,38 @@ class AsyncClient:
         assert decision.request_id is not None  # is_runnable checked it
         report_error = await self.report_result(decision.request_id, execution.report())
         return result_of(decision, execution, report_error)
+
+    async def sql(
+        self,
+        connection: str,
+        statement: str,
+        *,
+        dialect: str | None = None,
+        context: Mapping[str, str] | None = None,
+        authorize_timeout: float | None = None,
+        execute_timeout: float = DEFAULT_EXECUTE_TIMEOUT,
+        on_pending: Callable[[PendingRequest], object] | None = None,
+        resume_request_id: str | None = None,
+    ) -> SqlResult:
+        """As `Client.sql`."""
+        try:
+            request = _flow.prepare(
+                "sql", statement, dialect, context, authorize_timeout, on_pending, resume_request_id, connection
+            )
+        except Exception as error:
+            raise SqlRefusedError(error_decision(None, error)) from None
+        decision = await run_async(
+            _flow.authorize(self._cfg, self._state, request), self._transport, self._closing
+        )
+        if not _flow.is_runnable(decision, self._cfg.clock_tolerance):
+            raise SqlRefusedError(decision)
+        assert decision.request_id is not None  # is_runnable checked it
+        body = await run_async(
+            _flow.execute_brokered(self._cfg, self._state, decision.request_id, execute_timeout),
+            self._transport,
+            self._closing,
+        )
+        return parse_sql_result(body, decision)
 
     async def report_result(self, request_id: str, result: Mapping[str, object]) -> DecisionError | None:
         try:

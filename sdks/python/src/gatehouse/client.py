@@ -24,6 +24,7 @@ from ._transport import BaseUrl, SyncTransport
 from .command import Kind
 from .decision import Decision, DecisionError, Known, PendingRequest, error_decision
 from .errors import GatehouseError, VerdictError, to_gatehouse_error
+from .sql import DEFAULT_EXECUTE_TIMEOUT, SqlRefusedError, SqlResult, parse_sql_result
 from .verdict import parse_jwks
 
 DEFAULT_TIMEOUT = 15 * 60.0
@@ -271,6 +272,40 @@ class Client:
         assert decision.request_id is not None  # is_runnable checked it
         report_error = self.report_result(decision.request_id, execution.report())
         return result_of(decision, execution, report_error)
+
+    def sql(
+        self,
+        connection: str,
+        statement: str,
+        *,
+        dialect: str | None = None,
+        context: Mapping[str, str] | None = None,
+        authorize_timeout: float | None = None,
+        execute_timeout: float = DEFAULT_EXECUTE_TIMEOUT,
+        on_pending: Callable[[PendingRequest], object] | None = None,
+        resume_request_id: str | None = None,
+    ) -> SqlResult:
+        """Submits `statement` for the gateway to run on the registered `connection`, waits
+        and verifies the verdict like `check`, then asks the gateway to execute it, and answers
+        the masked rows. Raises SqlRefusedError (`.decision`) when not allowed, and
+        GatehouseError (the server's code in `server_code`) when the gateway could not run it:
+        never partial rows as if complete."""
+        try:
+            request = _flow.prepare(
+                "sql", statement, dialect, context, authorize_timeout, on_pending, resume_request_id, connection
+            )
+        except Exception as error:
+            raise SqlRefusedError(error_decision(None, error)) from None
+        decision = run_sync(_flow.authorize(self._cfg, self._state, request), self._transport, self._closing)
+        if not _flow.is_runnable(decision, self._cfg.clock_tolerance):
+            raise SqlRefusedError(decision)
+        assert decision.request_id is not None  # is_runnable checked it
+        body = run_sync(
+            _flow.execute_brokered(self._cfg, self._state, decision.request_id, execute_timeout),
+            self._transport,
+            self._closing,
+        )
+        return parse_sql_result(body, decision)
 
     def report_result(
         self,

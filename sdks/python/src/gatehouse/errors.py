@@ -37,6 +37,8 @@ ErrorCode = Literal[
     "ERR_VERDICT_REPLAYED",
     # The server's status and the signed decision disagree.
     "ERR_VERDICT_STATUS_MISMATCH",
+    # The statement was not allowed (denied, rejected, expired, cancelled): nothing ran.
+    "ERR_NOT_ALLOWED",
     # The caller passed something the SDK cannot submit or run.
     "ERR_INVALID_ARGUMENT",
     # The client was closed.

@@ -1,22 +1,21 @@
-import type { AutoApprovalAnswer, DriftAnswer, InsightSummary } from '@gatehouse/contract';
+import type { AutoApprovalAnswer, DriftAnswer, InsightSummary, MixAnswer } from '@gatehouse/contract';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { api, query } from '../../api.ts';
+import { ApiError, api, query } from '../../api.ts';
 import { formatTime } from '../../format.ts';
 import { useLiveEvents } from '../../live-context.tsx';
+import { navigate, onLinkClick, useLocation } from '../../router.ts';
 import { hasRole, useSession } from '../../session.tsx';
 import { messageOf } from '../useList.ts';
 import { AuditAlarmBanner } from './AuditAlarm.tsx';
 import { BarTable } from './BarTable.tsx';
-import { download, percent, toCsv } from './csv.ts';
+import { Baselines } from './Baselines.tsx';
+import { download, percent, seconds, toCsv } from './csv.ts';
 import { DriftBanner } from './DriftBanner.tsx';
+import { MixPanel } from './MixPanel.tsx';
+import { RangePicker } from './RangePicker.tsx';
 import { RateChart } from './RateChart.tsx';
+import { type ConsoleView, parseView, viewSearch, viewSpan } from './range.ts';
 
-const RANGES = [
-  { id: '24h', label: 'last 24 hours', ms: 24 * 3_600_000, bucket: 'hour' },
-  { id: '7d', label: 'last 7 days', ms: 7 * 86_400_000, bucket: 'day' },
-  { id: '30d', label: 'last 30 days', ms: 30 * 86_400_000, bucket: 'day' },
-  { id: '90d', label: 'last 90 days', ms: 90 * 86_400_000, bucket: 'week' },
-] as const;
 const SPLITS = [
   { id: '', label: 'overall' },
   { id: 'agentType', label: 'by agent type' },
@@ -29,10 +28,16 @@ const LIVE_REFRESH_MS = 3_000;
 interface Loaded {
   rates: AutoApprovalAnswer;
   summary: InsightSummary;
+  mix: MixAnswer;
   drift: DriftAnswer;
 }
 
-type State = { state: 'loading' } | { state: 'error'; message: string } | ({ state: 'ready' } & Loaded);
+/** `invalid`: the server refused the range (400); its message is shown by the range picker. */
+type State =
+  | { state: 'loading' }
+  | { state: 'error'; message: string }
+  | { state: 'invalid'; message: string }
+  | ({ state: 'ready' } & Loaded);
 
 /**
  * The security console: what the whitelist and the policy let through without a person,
@@ -41,9 +46,10 @@ type State = { state: 'loading' } | { state: 'error'; message: string } | ({ sta
 export function Dashboard() {
   const { user } = useSession();
   const canAcknowledge = hasRole(user, 'auditor') || hasRole(user, 'admin');
-  const [range, setRange] = useState<(typeof RANGES)[number]['id']>('30d');
-  const [bucket, setBucket] = useState<'hour' | 'day' | 'week'>('day');
-  const [split, setSplit] = useState<(typeof SPLITS)[number]['id']>('agentType');
+  const { search } = useLocation();
+  const { range, from: fromDay, to: toDay, bucket, split } = parseView(search);
+  const change = (next: Partial<ConsoleView>) =>
+    navigate(`/console${viewSearch({ ...parseView(search), ...next })}`, { replace: true });
   const [view, setView] = useState<'chart' | 'table'>('chart');
   const [data, setData] = useState<State>({ state: 'loading' });
   const [refreshing, setRefreshing] = useState(false);
@@ -54,25 +60,31 @@ export function Dashboard() {
       const mine = ++generation.current;
       if (!quiet) setData({ state: 'loading' });
       else setRefreshing(true);
-      const to = new Date();
-      const from = new Date(to.getTime() - RANGES.find((r) => r.id === range)!.ms);
+      const { from, to } = viewSpan({ range, from: fromDay, to: toDay, bucket, split });
       const span = query({ from: from.toISOString(), to: to.toISOString() });
       try {
-        const [rates, summary, drift] = await Promise.all([
+        const [rates, summary, mix, drift] = await Promise.all([
           api.get<AutoApprovalAnswer>(
             `/v1/insights/auto-approval${query({ from: from.toISOString(), to: to.toISOString(), bucket, by: split })}`,
           ),
           api.get<InsightSummary>(`/v1/insights/summary${span}`),
+          api.get<MixAnswer>(
+            `/v1/insights/mix${query({ from: from.toISOString(), to: to.toISOString(), bucket })}`,
+          ),
           api.get<DriftAnswer>('/v1/insights/drift'),
         ]);
-        if (mine === generation.current) setData({ state: 'ready', rates, summary, drift });
+        if (mine === generation.current) setData({ state: 'ready', rates, summary, mix, drift });
       } catch (failure) {
-        if (mine === generation.current && !quiet) setData({ state: 'error', message: messageOf(failure) });
+        if (mine !== generation.current) return;
+        // A refused range is the reviewer's to fix, even on a quiet refresh: say so by the picker.
+        if (failure instanceof ApiError && failure.status === 400)
+          setData({ state: 'invalid', message: failure.message });
+        else if (!quiet) setData({ state: 'error', message: messageOf(failure) });
       } finally {
         if (mine === generation.current) setRefreshing(false);
       }
     },
-    [range, bucket, split],
+    [range, fromDay, toDay, bucket, split],
   );
 
   useEffect(() => {
@@ -102,33 +114,28 @@ export function Dashboard() {
     };
   }, [load]);
 
-  const chooseRange = (id: typeof range) => {
-    setRange(id);
-    setBucket(RANGES.find((r) => r.id === id)!.bucket);
-  };
-
   return (
     <section className="console-page" aria-labelledby="console-title" aria-busy={data.state === 'loading'}>
       <div className="console-head">
         <h1 id="console-title">Security console</h1>
+        {canAcknowledge && (
+          <a href="/console/backtest" onClick={onLinkClick} data-testid="backtest-link">
+            Backtest a policy
+          </a>
+        )}
         <form
           className="console-controls"
           onSubmit={(e) => e.preventDefault()}
           aria-label="Time range and split"
         >
-          <label>
-            Range{' '}
-            <select value={range} onChange={(e) => chooseRange(e.target.value as typeof range)}>
-              {RANGES.map((r) => (
-                <option key={r.id} value={r.id}>
-                  {r.label}
-                </option>
-              ))}
-            </select>
-          </label>
+          <RangePicker
+            view={{ range, from: fromDay, to: toDay, bucket, split }}
+            onChange={change}
+            problem={data.state === 'invalid' ? data.message : null}
+          />
           <label>
             Bucket{' '}
-            <select value={bucket} onChange={(e) => setBucket(e.target.value as typeof bucket)}>
+            <select value={bucket} onChange={(e) => change({ bucket: e.target.value as typeof bucket })}>
               <option value="hour">hour</option>
               <option value="day">day</option>
               <option value="week">week</option>
@@ -136,7 +143,7 @@ export function Dashboard() {
           </label>
           <label>
             Split{' '}
-            <select value={split} onChange={(e) => setSplit(e.target.value as typeof split)}>
+            <select value={split} onChange={(e) => change({ split: e.target.value as typeof split })}>
               {SPLITS.map((s) => (
                 <option key={s.id} value={s.id}>
                   {s.label}
@@ -168,6 +175,12 @@ export function Dashboard() {
           </button>
         </div>
       )}
+      {data.state === 'invalid' && (
+        <div className="empty panel" data-testid="console-invalid">
+          <h2>This range cannot be shown</h2>
+          <p>Choose another range or a larger bucket above; the server’s reason is shown beside the dates.</p>
+        </div>
+      )}
       {data.state === 'ready' && (
         <Ready
           {...data}
@@ -184,6 +197,7 @@ export function Dashboard() {
 function Ready({
   rates,
   summary,
+  mix,
   drift,
   view,
   setView,
@@ -293,6 +307,7 @@ function Ready({
           )}
         </section>
       )}
+      {summary.total > 0 && <MixPanel mix={mix} />}
 
       <div className="console-grid">
         <BarTable
@@ -331,6 +346,7 @@ function Ready({
           empty="No reasons recorded."
         />
       </div>
+      <Baselines refreshKey={summary.total} />
     </>
   );
 }
@@ -372,11 +388,4 @@ function RateTable({ rates }: { rates: AutoApprovalAnswer }) {
       </table>
     </div>
   );
-}
-
-function seconds(value: number | null): string {
-  if (value === null) return '—';
-  if (value < 90) return `${Math.round(value)} s`;
-  if (value < 5400) return `${Math.round(value / 60)} min`;
-  return `${(value / 3600).toFixed(1)} h`;
 }

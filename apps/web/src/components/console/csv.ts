@@ -24,3 +24,11 @@ export function download(filename: string, text: string, type = 'text/csv'): voi
 export function percent(rate: number | null | undefined, digits = 1): string {
   return rate === null || rate === undefined ? '—' : `${(rate * 100).toFixed(digits)}%`;
 }
+
+/** A duration in seconds as people read it: `45 s`, `12 min`, `3.5 h`; `—` for none. */
+export function seconds(value: number | null): string {
+  if (value === null) return '—';
+  if (value < 90) return `${Math.round(value)} s`;
+  if (value < 5400) return `${Math.round(value / 60)} min`;
+  return `${(value / 3600).toFixed(1)} h`;
+}
