@@ -1,5 +1,4 @@
-import { hkdfSync } from 'node:crypto';
-import { loadMasterKey, open, seal } from '../keys/master-key.ts';
+import { open, purposeKey, seal } from '../keys/master-key.ts';
 import type { Runtime } from '../platform/runtime.ts';
 
 /**
@@ -12,18 +11,7 @@ export interface Credentials {
   password: string;
 }
 
-const keys = new WeakMap<object, Buffer>();
-
-function keyOf(rt: Pick<Runtime, 'config'>): Buffer {
-  let key = keys.get(rt.config);
-  if (!key) {
-    key = Buffer.from(
-      hkdfSync('sha256', loadMasterKey(rt.config), 'gatehouse', 'connection-credential-encryption', 32),
-    );
-    keys.set(rt.config, key);
-  }
-  return key;
-}
+const keyOf = (rt: Pick<Runtime, 'config'>) => purposeKey(rt.config, 'connection-credential-encryption');
 
 export function sealCredentials(
   rt: Pick<Runtime, 'config'>,

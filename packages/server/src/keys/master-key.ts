@@ -12,6 +12,27 @@ export function loadMasterKey(options: { masterKey?: string; dataDir: string }):
   return Buffer.from(hkdfSync('sha256', material, 'gatehouse', 'signing-key-encryption', 32));
 }
 
+const purposeKeys = new WeakMap<object, Map<string, Buffer>>();
+
+/**
+ * A key for one purpose alone (webhook secrets, connection logins, the OIDC cookie), derived
+ * from the master key: what is sealed for one use cannot be opened as another's. Kept per
+ * configuration, since loading the master key may read its file.
+ */
+export function purposeKey(config: { masterKey?: string; dataDir: string }, purpose: string): Buffer {
+  let derived = purposeKeys.get(config);
+  if (!derived) {
+    derived = new Map();
+    purposeKeys.set(config, derived);
+  }
+  let key = derived.get(purpose);
+  if (!key) {
+    key = Buffer.from(hkdfSync('sha256', loadMasterKey(config), 'gatehouse', purpose, 32));
+    derived.set(purpose, key);
+  }
+  return key;
+}
+
 function readOrCreateKeyFile(path: string): string {
   try {
     if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);

@@ -1,5 +1,4 @@
-import { hkdfSync } from 'node:crypto';
-import { loadMasterKey, open, seal } from '../keys/master-key.ts';
+import { open, purposeKey, seal } from '../keys/master-key.ts';
 import type { Runtime } from '../platform/runtime.ts';
 
 /** How long a person has to get through the identity provider's pages. */
@@ -14,23 +13,13 @@ export interface OidcTransaction {
 }
 
 const ASSOCIATED = 'gh_oidc';
-const keys = new WeakMap<Runtime, Buffer>();
 
 /**
  * The state, nonce and PKCE verifier travel in a cookie sealed (AES-GCM) with a key derived
  * from the master key: every replica can open it, so the callback may land on any of them,
  * and nobody can read the verifier out of it or forge a transaction.
  */
-function keyFor(rt: Runtime): Buffer {
-  let key = keys.get(rt);
-  if (!key) {
-    key = Buffer.from(
-      hkdfSync('sha256', loadMasterKey(rt.config), 'gatehouse', 'oidc-transaction-cookie', 32),
-    );
-    keys.set(rt, key);
-  }
-  return key;
-}
+const keyFor = (rt: Runtime) => purposeKey(rt.config, 'oidc-transaction-cookie');
 
 export function sealTransaction(rt: Runtime, transaction: OidcTransaction): string {
   return seal(keyFor(rt), JSON.stringify(transaction), ASSOCIATED);

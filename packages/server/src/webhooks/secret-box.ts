@@ -1,5 +1,4 @@
-import { hkdfSync } from 'node:crypto';
-import { loadMasterKey, open, seal } from '../keys/master-key.ts';
+import { open, purposeKey, seal } from '../keys/master-key.ts';
 import type { Runtime } from '../platform/runtime.ts';
 
 /**
@@ -7,18 +6,7 @@ import type { Runtime } from '../platform/runtime.ts';
  * key for this purpose alone, so a database dump holds no usable secret, and bound to the
  * endpoint and slot (current, previous) so a sealed value cannot be moved to another row.
  */
-const keys = new WeakMap<object, Buffer>();
-
-function keyOf(rt: Pick<Runtime, 'config'>): Buffer {
-  let key = keys.get(rt.config);
-  if (!key) {
-    key = Buffer.from(
-      hkdfSync('sha256', loadMasterKey(rt.config), 'gatehouse', 'webhook-secret-encryption', 32),
-    );
-    keys.set(rt.config, key);
-  }
-  return key;
-}
+const keyOf = (rt: Pick<Runtime, 'config'>) => purposeKey(rt.config, 'webhook-secret-encryption');
 
 export type SecretSlot = 'current' | 'previous';
 
