@@ -12,7 +12,7 @@ import { sql } from 'drizzle-orm';
 import { actorOf, type Principal } from '../auth/principal.ts';
 import { GatehouseError } from '../errors.ts';
 import type { Runtime } from '../platform/runtime.ts';
-import { governedEngine, liveAddedEntries } from '../whitelist/governance.ts';
+import { governedEngine } from '../whitelist/governance.ts';
 import { addRescored, emptyTally, type Rescored, summarize, type Tally } from './compare.ts';
 
 /**
@@ -81,7 +81,7 @@ export async function prepareBacktest(
     throw error;
   }
   const now = new Date(clock);
-  const { engine } = await governedEngine(base, db, now, await liveAddedEntries(db, now));
+  const { engine } = await governedEngine(base, db, now);
   return {
     engine,
     policyHash: createHash('sha256').update(body.policy).digest('hex'),

@@ -68,13 +68,8 @@ export interface GovernedEngine {
  * checks the end at each assessment, so a lapse is exact on every replica whatever its
  * reload timing; only retirements and renewals need a reload.
  */
-export async function governedEngine(
-  base: GatehouseRiskEngine,
-  db: Db,
-  now: Date,
-  added: AddedRow[],
-): Promise<GovernedEngine> {
-  const reviews = await reviewRows(db);
+export async function governedEngine(base: GatehouseRiskEngine, db: Db, now: Date): Promise<GovernedEngine> {
+  const [reviews, added] = await Promise.all([reviewRows(db), liveAddedEntries(db, now)]);
   const settings = settingsOf(base);
   const policy = base.policyWhitelist();
   const entries: Record<string, unknown>[] = [];

@@ -1,8 +1,6 @@
-import type { Db } from '@gatehouse/db';
 import type { GatehouseRiskEngine } from '@gatehouse/risk';
 import type { Runtime } from '../platform/runtime.ts';
-import { engineEntry, type WhitelistRecord } from './entry.ts';
-import { governedEngine, liveAddedEntries, recordPolicyEntries, withEngineEntries } from './governance.ts';
+import { governedEngine, recordPolicyEntries } from './governance.ts';
 
 /** How often a replica re-reads the whitelist, in case it missed a `whitelist.changed` event. */
 export const WHITELIST_RELOAD_MS = 5_000;
@@ -63,28 +61,16 @@ export class WhitelistLoader {
     const now = new Date();
     // Expiry and review lapse are evaluated by the engine at assessment time; the set only
     // changes on add, revoke, renew or retire.
-    const { engine, signature } = await governedEngine(base, db, now, await liveAddedEntries(db, now));
+    const { engine, signature } = await governedEngine(base, db, now);
     if (signature === this.#signature) return;
     this.#rt.setRisk(engine);
     this.#signature = signature;
   }
 }
 
-/** The entries that are neither revoked nor expired, in a stable order. */
-export const activeEntries = liveAddedEntries;
-
-/**
- * The policy's engine with the stored entries it accepts, without review governance (a
- * backtest or a preview of what the entries alone would do).
- */
-export function withSavedEntries(base: GatehouseRiskEngine, rows: WhitelistRecord[]): GatehouseRiskEngine {
-  return withEngineEntries(base, rows.map(engineEntry));
-}
-
 /** The engine that applies now, review governance included: what `rt.risk` is kept equal to. */
 export async function currentEngine(rt: Runtime, now = new Date()): Promise<GatehouseRiskEngine> {
-  const db: Db = rt.database.db;
-  return (await governedEngine(rt.policyEngine, db, now, await liveAddedEntries(db, now))).engine;
+  return (await governedEngine(rt.policyEngine, rt.database.db, now)).engine;
 }
 
 /** Applies a whitelist change here at once and tells every other replica. */
