@@ -1,15 +1,10 @@
 import type { AuthorizationDecision } from '@gatehouse/sdk';
-import { createClient } from '../integrations/client.ts';
-import { ConfigError, loadAgentConfig } from '../integrations/config.ts';
 import { describeRefusal } from '../integrations/describe.ts';
 import { runForeground, shellExitCode } from '../integrations/exec.ts';
-import { PendingProgress } from '../integrations/progress.ts';
 import { shellJoin } from '../integrations/shell.ts';
 import type { CommandIO } from '../io.ts';
 import { CliError } from '../io.ts';
-
-/** Nothing ran: refused, expired, or Gatehouse could not be asked. */
-export const NOT_RUN = 126;
+import { NOT_RUN, startWaitingCall } from './waiting.ts';
 
 export interface RunOptions {
   record?: boolean;
@@ -26,22 +21,9 @@ export async function runCommand(words: string[], options: RunOptions, io: Comma
   const command = words.length === 1 ? words[0]! : shellJoin(words);
   if (!command.trim()) throw new CliError('no command given (see `gatehouse run --help`)');
 
-  let config: ReturnType<typeof loadAgentConfig>;
-  try {
-    config = loadAgentConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      io.stderr.write(`gatehouse: not run — ${error.message}\n`);
-      return NOT_RUN;
-    }
-    throw error;
-  }
-  const client = createClient(config, io.stderr);
-  const progress = new PendingProgress(io.stderr as NodeJS.WritableStream & { isTTY?: boolean });
-  const interrupt = new AbortController();
-  const onInterrupt = () => interrupt.abort();
-  process.once('SIGINT', onInterrupt);
-  process.once('SIGTERM', onInterrupt);
+  const call = startWaitingCall(io);
+  if (call === NOT_RUN) return NOT_RUN;
+  const { config, client, progress, signal } = call;
   const cwd = process.cwd();
 
   let decision: AuthorizationDecision;
@@ -56,19 +38,18 @@ export async function runCommand(words: string[], options: RunOptions, io: Comma
         ...(options.environment ? { environment: options.environment } : {}),
         ...(options.host ? { host: options.host } : {}),
       },
-      signal: interrupt.signal,
+      signal: signal,
       onPending: (pending) => progress.start(pending),
     });
   } finally {
     progress.stop();
-    process.off('SIGINT', onInterrupt);
-    process.off('SIGTERM', onInterrupt);
+    call.release();
   }
 
   try {
     if (!decision.allowed || !decision.claims || decision.requestId === undefined) {
       io.stderr.write(describeRefusal(decision));
-      return interrupt.signal.aborted ? 130 : NOT_RUN;
+      return signal.aborted ? 130 : NOT_RUN;
     }
     // The verdict lives minutes; a slow approval path must not start a command on a stale one.
     if (decision.claims.exp * 1000 <= Date.now()) {

@@ -1,11 +1,8 @@
 import { GatehouseError, refusalMessage, SqlRefusedError, type SqlResult } from '@gatehouse/sdk';
-import { createClient } from '../integrations/client.ts';
-import { ConfigError, loadAgentConfig } from '../integrations/config.ts';
-import { PendingProgress } from '../integrations/progress.ts';
 import type { CommandIO } from '../io.ts';
 import { CliError } from '../io.ts';
 import { table } from '../table.ts';
-import { NOT_RUN } from './run.ts';
+import { NOT_RUN, startWaitingCall } from './waiting.ts';
 
 /** The gateway ran it, but the target refused it, timed out, or its result was withheld. */
 export const TARGET_FAILED = 1;
@@ -46,29 +43,16 @@ function render(result: SqlResult, json: boolean): string {
 /** `gatehouse sql --connection NAME "statement"`: the gateway runs it once Gatehouse allows it. */
 export async function sqlCommand(statement: string, options: SqlOptions, io: CommandIO): Promise<number> {
   if (!statement?.trim()) throw new CliError('no statement given (see `gatehouse sql --help`)');
-  let config: ReturnType<typeof loadAgentConfig>;
-  try {
-    config = loadAgentConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      io.stderr.write(`gatehouse: not run — ${error.message}\n`);
-      return NOT_RUN;
-    }
-    throw error;
-  }
-  const client = createClient(config, io.stderr);
-  const progress = new PendingProgress(io.stderr as NodeJS.WritableStream & { isTTY?: boolean });
-  const interrupt = new AbortController();
-  const onInterrupt = () => interrupt.abort();
-  process.once('SIGINT', onInterrupt);
-  process.once('SIGTERM', onInterrupt);
+  const call = startWaitingCall(io);
+  if (call === NOT_RUN) return NOT_RUN;
+  const { client, progress, signal } = call;
   try {
     const result = await client.sql(options.connection, statement, {
       context: {
         tool: 'gatehouse sql',
         ...(options.justification ? { justification: options.justification } : {}),
       },
-      signal: interrupt.signal,
+      signal: signal,
       onPending: (pending) => progress.start(pending),
     });
     progress.stop();
@@ -78,7 +62,7 @@ export async function sqlCommand(statement: string, options: SqlOptions, io: Com
     progress.stop();
     if (error instanceof SqlRefusedError) {
       io.stderr.write(`gatehouse: not run — ${refusalMessage(error.decision)}\n`);
-      return interrupt.signal.aborted ? 130 : NOT_RUN;
+      return signal.aborted ? 130 : NOT_RUN;
     }
     if (error instanceof GatehouseError) {
       io.stderr.write(`gatehouse: ${error.serverCode ?? error.code} — ${error.message}\n`);
@@ -86,8 +70,7 @@ export async function sqlCommand(statement: string, options: SqlOptions, io: Com
     }
     throw error;
   } finally {
-    process.off('SIGINT', onInterrupt);
-    process.off('SIGTERM', onInterrupt);
+    call.release();
     client.close();
   }
 }
