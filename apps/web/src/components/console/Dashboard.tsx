@@ -15,6 +15,7 @@ import { MixPanel } from './MixPanel.tsx';
 import { RangePicker } from './RangePicker.tsx';
 import { RateChart } from './RateChart.tsx';
 import { type ConsoleView, parseView, viewSearch, viewSpan } from './range.ts';
+import { type PanelView, ViewToggle } from './ViewToggle.tsx';
 
 const SPLITS = [
   { id: '', label: 'overall' },
@@ -50,7 +51,7 @@ export function Dashboard() {
   const { range, from: fromDay, to: toDay, bucket, split } = parseView(search);
   const change = (next: Partial<ConsoleView>) =>
     navigate(`/console${viewSearch({ ...parseView(search), ...next })}`, { replace: true });
-  const [view, setView] = useState<'chart' | 'table'>('chart');
+  const [view, setView] = useState<PanelView>('chart');
   const [data, setData] = useState<State>({ state: 'loading' });
   const [refreshing, setRefreshing] = useState(false);
   const generation = useRef(0);
@@ -204,8 +205,8 @@ function Ready({
   canAcknowledge,
   reload,
 }: Loaded & {
-  view: 'chart' | 'table';
-  setView: (v: 'chart' | 'table') => void;
+  view: PanelView;
+  setView: (v: PanelView) => void;
   canAcknowledge: boolean;
   reload: () => void;
 }) {
@@ -277,28 +278,7 @@ function Ready({
         <section className="panel" aria-labelledby="rate-title">
           <div className="panel-head">
             <h2 id="rate-title">Auto-approval rate per {rates.bucket}</h2>
-            <fieldset className="view-toggle">
-              <legend className="sr-only">View</legend>
-              <button
-                type="button"
-                className="small"
-                aria-pressed={view === 'chart'}
-                onClick={() => setView('chart')}
-              >
-                Chart
-              </button>
-              <button
-                type="button"
-                className="small"
-                aria-pressed={view === 'table'}
-                onClick={() => setView('table')}
-              >
-                Table
-              </button>
-              <button type="button" className="small" onClick={exportRates}>
-                CSV
-              </button>
-            </fieldset>
+            <ViewToggle view={view} onView={setView} onCsv={exportRates} />
           </div>
           {view === 'chart' ? (
             <RateChart series={rates.series} label={`Auto-approval rate per ${rates.bucket}`} />

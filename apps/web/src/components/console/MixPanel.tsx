@@ -3,6 +3,7 @@ import { useMemo, useState } from 'react';
 import { download, seconds, toCsv } from './csv.ts';
 import { LatencyChart } from './LatencyChart.tsx';
 import { StackChart, type StackLayer } from './StackChart.tsx';
+import { type PanelView, ViewToggle } from './ViewToggle.tsx';
 
 const TIERS = [
   { key: 'auto', color: '#1a7f37' },
@@ -24,7 +25,7 @@ const OUTCOMES = [
  * chart, or one table with every number; and as CSV.
  */
 export function MixPanel({ mix }: { mix: MixAnswer }) {
-  const [view, setView] = useState<'chart' | 'table'>('chart');
+  const [view, setView] = useState<PanelView>('chart');
   const starts = useMemo(() => mix.buckets.map((b) => b.start), [mix]);
   const tierLayers = useMemo<StackLayer[]>(
     () =>
@@ -69,28 +70,7 @@ export function MixPanel({ mix }: { mix: MixAnswer }) {
     <section className="panel" aria-labelledby="mix-title" data-testid="mix-panel">
       <div className="panel-head">
         <h2 id="mix-title">Tier mix and outcomes per {mix.bucket}</h2>
-        <fieldset className="view-toggle">
-          <legend className="sr-only">View</legend>
-          <button
-            type="button"
-            className="small"
-            aria-pressed={view === 'chart'}
-            onClick={() => setView('chart')}
-          >
-            Chart
-          </button>
-          <button
-            type="button"
-            className="small"
-            aria-pressed={view === 'table'}
-            onClick={() => setView('table')}
-          >
-            Table
-          </button>
-          <button type="button" className="small" onClick={exportMix}>
-            CSV
-          </button>
-        </fieldset>
+        <ViewToggle view={view} onView={setView} onCsv={exportMix} />
       </div>
       {view === 'chart' ? (
         <div className="mix-charts">
