@@ -3,6 +3,7 @@ import { runInNewContext } from 'node:vm';
 import { migrate, openDatabase } from '@gatehouse/db';
 import { prepareBacktest, rescoreHistory } from '@gatehouse/server';
 import { sql } from 'drizzle-orm';
+import { NO_DESTROY_POLICY } from '../test/support/gatehouse.ts';
 import { createTestDatabase } from '../test/support/postgres.ts';
 import type { BenchResult } from './types.ts';
 
@@ -11,15 +12,7 @@ const REQUESTS = Number(process.env.BENCH_BACKTEST_REQUESTS ?? 100_000);
 const DISTINCT = Number(process.env.BENCH_BACKTEST_DISTINCT ?? 2_000);
 const DAY = 86_400_000;
 
-const CANDIDATE = `version: bench-candidate
-extends: default
-rules:
-  - id: shell.terraform.destroy
-    category: irreversible
-    weight: 95
-    floor: deny
-    explanation: "Destroys infrastructure: never by an agent."
-`;
+const CANDIDATE = NO_DESTROY_POLICY;
 
 /**
  * A policy backtest over REQUESTS requests of the last 30 days (40 agents of 4 types in 3

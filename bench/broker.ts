@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { startGatehouse } from '../test/support/gatehouse.ts';
-import { createPostgresTarget } from '../test/support/targets.ts';
+import { createPostgresTarget, registerTarget } from '../test/support/targets.ts';
 import { type BenchResult, percentile } from './types.ts';
 
 const ROUNDS = Number(process.env.BENCH_BROKER_ROUNDS ?? 40);
@@ -25,20 +25,8 @@ export async function benchBroker(): Promise<BenchResult[]> {
          '4111 1111 1111 1111' as card, md5(g::text) as note from generate_series(1, 1000) g`,
     );
     await target.adminQuery(`grant select on people to "${target.user}"`);
-    await gh.api('/v1/connections', {
-      token: gh.adminToken,
-      body: {
-        name: 'bench',
-        engine: 'postgresql',
-        host: target.host,
-        port: target.port,
-        database: target.database,
-        user: target.user,
-        password: target.password,
-      },
-    });
     const agent = await gh.createAgent({ name: 'bench-broker', type: 'bench' });
-    await gh.api('/v1/connections/bench/grants', { token: gh.adminToken, body: { agentId: agent.id } });
+    await registerTarget(gh, target, { name: 'bench', grant: { agentId: agent.id } });
     const session = await gh.session(agent.key);
 
     const login = {

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { insertRows, schema } from '@gatehouse/db';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGatehouse, type TestGatehouse } from '../support/gatehouse.ts';
-import { createPerson, ensureWebBuilt, launchChromium, newPage, screenshot, signIn } from './support.ts';
+import { NO_DESTROY_POLICY, startGatehouse, type TestGatehouse } from '../support/gatehouse.ts';
+import { ensureWebBuilt, launchChromium, reviewerAndApprover, screenshot } from './support.ts';
 
 /**
  * The policy backtest page in real Chromium, over a real server with a history written to its
@@ -14,15 +14,7 @@ import { createPerson, ensureWebBuilt, launchChromium, newPage, screenshot, sign
  */
 const TOTAL = 20_000;
 const DESTROYS = TOTAL / 8;
-const CANDIDATE = `version: no-destroy
-extends: default
-rules:
-  - id: shell.terraform.destroy
-    category: irreversible
-    weight: 95
-    floor: deny
-    explanation: "Destroys infrastructure: never by an agent."
-`;
+const CANDIDATE = NO_DESTROY_POLICY;
 
 describe('policy backtest page', () => {
   let gh: TestGatehouse;
@@ -61,13 +53,7 @@ describe('policy backtest page', () => {
     for (let i = 0; i < rows.length; i += 5_000)
       await db.execute(insertRows([{ table: schema.requests, rows: rows.slice(i, i + 5_000) }]));
     writeFileSync(policyFile, CANDIDATE);
-    await createPerson(gh, 'security@example.com', ['auditor']);
-    await createPerson(gh, 'oncall@example.com', ['approver']);
-    [reviewer, approver] = await Promise.all([newPage(browser), newPage(browser)]);
-    await Promise.all([
-      signIn(reviewer, gh.url, 'security@example.com'),
-      signIn(approver, gh.url, 'oncall@example.com'),
-    ]);
+    ({ reviewer, approver } = await reviewerAndApprover(browser, gh));
   }, 120_000);
 
   afterAll(async () => {

@@ -4,7 +4,14 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatehouse, type TestGatehouse } from '../support/gatehouse.ts';
 import { createTestDatabase, query, type TestDatabase } from '../support/postgres.ts';
-import { createPerson, ensureWebBuilt, launchChromium, newPage, screenshot, signIn } from './support.ts';
+import {
+  ensureWebBuilt,
+  launchChromium,
+  newPage,
+  reviewerAndApprover,
+  screenshot,
+  signIn,
+} from './support.ts';
 
 /**
  * The security console in real Chromium, over a real server whose own jobs built the rollups
@@ -94,13 +101,7 @@ describe('security console', () => {
       }),
       launchChromium(),
     ]);
-    await createPerson(gh, 'security@example.com', ['auditor']);
-    await createPerson(gh, 'oncall@example.com', ['approver']);
-    [reviewer, approver] = await Promise.all([newPage(browser), newPage(browser)]);
-    await Promise.all([
-      signIn(reviewer, gh.url, 'security@example.com'),
-      signIn(approver, gh.url, 'oncall@example.com'),
-    ]);
+    ({ reviewer, approver } = await reviewerAndApprover(browser, gh));
   }, 120_000);
 
   afterAll(async () => {

@@ -100,6 +100,24 @@ export async function signIn(page: Page, url: string, email: string): Promise<vo
   await page.getByRole('heading', { name: /Pending/ }).waitFor();
 }
 
+/**
+ * The security console's two readers, each signed in on a page of their own: a security
+ * reviewer (auditor) who may act, and an on-call approver who may only look.
+ */
+export async function reviewerAndApprover(
+  browser: Browser,
+  gh: TestGatehouse,
+): Promise<{ reviewer: Page; approver: Page }> {
+  await createPerson(gh, 'security@example.com', ['auditor']);
+  await createPerson(gh, 'oncall@example.com', ['approver']);
+  const [reviewer, approver] = await Promise.all([newPage(browser), newPage(browser)]);
+  await Promise.all([
+    signIn(reviewer, gh.url, 'security@example.com'),
+    signIn(approver, gh.url, 'oncall@example.com'),
+  ]);
+  return { reviewer, approver };
+}
+
 /** The live indicator says the WebSocket is connected. */
 export async function waitLive(page: Page): Promise<void> {
   await page.locator('output.live[data-status="live"]').waitFor();

@@ -6,15 +6,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatehouse, type TestGatehouse } from '../support/gatehouse.ts';
 import { query } from '../support/postgres.ts';
-import {
-  createPerson,
-  ensureWebBuilt,
-  eventually,
-  launchChromium,
-  newPage,
-  screenshot,
-  signIn,
-} from './support.ts';
+import { ensureWebBuilt, eventually, launchChromium, reviewerAndApprover, screenshot } from './support.ts';
 
 const NGINX = 'systemctl restart nginx';
 const API = 'systemctl restart api';
@@ -67,8 +59,6 @@ describe('whitelist review in the console', () => {
       startGatehouse({ redis: false, env: { GATEHOUSE_POLICY_FILE: join(dir, 'policy.yaml') } }),
       launchChromium(),
     ]);
-    await createPerson(gh, 'security@example.com', ['auditor']);
-    await createPerson(gh, 'oncall@example.com', ['approver']);
     const agent = await gh.createAgent({ name: 'deploy-bot', type: 'ci' });
     session = await gh.session(agent.key);
     for (const command of [NGINX, NGINX, API])
@@ -79,11 +69,7 @@ describe('whitelist review in the console', () => {
       `update whitelist_reviews set first_seen_at = now() - (case entry_id when 'br.restart-nginx' then interval '100 days' else interval '80 days' end)`,
     );
     await refreshWhitelistHits(gh.running.runtime.database.db);
-    [reviewer, approver] = await Promise.all([newPage(browser), newPage(browser)]);
-    await Promise.all([
-      signIn(reviewer, gh.url, 'security@example.com'),
-      signIn(approver, gh.url, 'oncall@example.com'),
-    ]);
+    ({ reviewer, approver } = await reviewerAndApprover(browser, gh));
   }, 120_000);
 
   afterAll(async () => {

@@ -2,7 +2,7 @@ import { grantRegistry } from '@gatehouse/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatehouse, type TestGatehouse } from '../support/gatehouse.ts';
 import { query } from '../support/postgres.ts';
-import { createPostgresTarget, type TestTarget } from '../support/targets.ts';
+import { createPostgresTarget, registerTarget, type TestTarget } from '../support/targets.ts';
 
 /**
  * A just-in-time grant that ends while a brokered statement approved under it is running:
@@ -24,24 +24,8 @@ describe('a grant that expires during a brokered query', () => {
     const agent = await a.createAgent({ name: 'etl', type: 'sql-agent' });
     agentToken = await a.session(agent.key);
     approver = await a.createUser('dba@example.com', ['approver']);
-    const created = await a.api('/v1/connections', {
-      token: a.adminToken,
-      body: {
-        name: 'warehouse',
-        engine: 'postgresql',
-        host: target.host,
-        port: target.port,
-        database: target.database,
-        user: target.user,
-        password: target.password,
-      },
-    });
-    expect(created.status).toBe(201);
     // Access to the connection at all is the connection's own grant; the JIT grant lowers the tier.
-    expect(
-      (await a.api('/v1/connections/warehouse/grants', { token: a.adminToken, body: { agentId: agent.id } }))
-        .status,
-    ).toBe(201);
+    await registerTarget(a, target, { name: 'warehouse', grant: { agentId: agent.id } });
   }, 60_000);
 
   afterAll(async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -127,3 +127,9 @@ export async function startGatehouse(options: StartOptions = {}): Promise<TestGa
 
 /** The default policy with `touch` auto: see marker-policy.yaml. */
 export const MARKER_POLICY = fileURLToPath(new URL('./marker-policy.yaml', import.meta.url));
+
+/**
+ * The candidate policy of the backtest tests and bench: the default with `terraform destroy` a
+ * deny, so over a history whose destroys the default sent to multi_party exactly those move.
+ */
+export const NO_DESTROY_POLICY = readFileSync(new URL('./no-destroy-policy.yaml', import.meta.url), 'utf8');

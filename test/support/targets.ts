@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
+import type { TestGatehouse } from './gatehouse.ts';
 import { createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from './postgres.ts';
 
 /**
@@ -184,4 +185,73 @@ export async function createMariadbTarget(): Promise<TestTarget> {
       }
     },
   };
+}
+
+type Api = TestGatehouse['api'];
+
+export interface RegisterOptions {
+  name: string;
+  description?: string;
+  /** Who may submit statements for it: the connection's own grant, not a just-in-time one. */
+  grant: { agentId: string } | { agentType: string };
+}
+
+/** Registers the target on a running Gatehouse as an admin does, and grants it. */
+export async function registerTarget(
+  gh: Pick<TestGatehouse, 'api' | 'adminToken'>,
+  target: TestTarget,
+  { name, description, grant }: RegisterOptions,
+): Promise<void> {
+  const created = await gh.api('/v1/connections', {
+    token: gh.adminToken,
+    body: {
+      name,
+      engine: target.engine,
+      host: target.host,
+      port: target.port,
+      database: target.database,
+      user: target.user,
+      password: target.password,
+      ...(description === undefined ? {} : { description }),
+    },
+  });
+  if (created.status !== 201)
+    throw new Error(`registering ${name} answered ${created.status}: ${JSON.stringify(created.body)}`);
+  const granted = await gh.api(`/v1/connections/${name}/grants`, { token: gh.adminToken, body: grant });
+  if (granted.status !== 201)
+    throw new Error(`granting ${name} answered ${granted.status}: ${JSON.stringify(granted.body)}`);
+}
+
+export interface BrokeredRun {
+  id: string;
+  /** The submit's answer: tier, status, reasons. */
+  submitted: any;
+  /** The execute's answer. */
+  answer: { status: number; body: any };
+}
+
+/** Submits a brokered statement, has the approver approve it when it waits for a person, and executes it. */
+export async function runBrokered(
+  api: Api,
+  {
+    session,
+    approver,
+    connection,
+    command,
+  }: { session: string; approver: string; connection: string; command: string },
+): Promise<BrokeredRun> {
+  const submitted = await api('/v1/requests', { token: session, body: { kind: 'sql', connection, command } });
+  if (submitted.status !== 201)
+    throw new Error(`submitting answered ${submitted.status}: ${JSON.stringify(submitted.body)}`);
+  const id = submitted.body.id as string;
+  if (submitted.body.status === 'pending') {
+    const decided = await api(`/v1/requests/${id}/decisions`, {
+      token: approver,
+      body: { decision: 'approve' },
+    });
+    if (decided.status !== 200)
+      throw new Error(`approving answered ${decided.status}: ${JSON.stringify(decided.body)}`);
+  }
+  const answer = await api(`/v1/requests/${id}/execute`, { token: session, body: {} });
+  return { id, submitted: submitted.body, answer };
 }

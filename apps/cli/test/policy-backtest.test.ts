@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { insertRows, schema } from '@gatehouse/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGatehouse, type TestGatehouse } from '../../../test/support/gatehouse.ts';
+import { NO_DESTROY_POLICY, startGatehouse, type TestGatehouse } from '../../../test/support/gatehouse.ts';
 import { ProgressBar, progressLine } from '../src/commands/policy.ts';
 import { run } from '../src/program.ts';
 import { runCli } from './fixtures/cli.ts';
@@ -13,15 +13,7 @@ import { runCli } from './fixtures/cli.ts';
 // default policy), the rest `git status` (auto). The candidate makes destroys a deny.
 const TOTAL = 1_500;
 const DESTROYS = TOTAL / 10;
-const CANDIDATE = `version: no-destroy
-extends: default
-rules:
-  - id: shell.terraform.destroy
-    category: irreversible
-    weight: 95
-    floor: deny
-    explanation: "Destroys infrastructure: never by an agent."
-`;
+const CANDIDATE = NO_DESTROY_POLICY;
 
 describe('gatehouse policy backtest', () => {
   let gh: TestGatehouse;

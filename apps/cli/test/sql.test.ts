@@ -5,7 +5,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatehouse, type TestGatehouse } from '../../../test/support/gatehouse.ts';
 import { REPO_ROOT } from '../../../test/support/processes.ts';
-import { createPostgresTarget, type TestTarget } from '../../../test/support/targets.ts';
+import { createPostgresTarget, registerTarget, type TestTarget } from '../../../test/support/targets.ts';
 import { runCli, scratch, TSX_LOADER } from './fixtures/cli.ts';
 
 // The three clients of the broker — SDK `client.sql`, `gatehouse sql`, the MCP `run_sql`
@@ -21,19 +21,7 @@ beforeAll(async () => {
   target = await createPostgresTarget();
   gh = await startGatehouse({ redis: false });
   agent = await gh.createAgent({ name: 'sql-clients', type: 'sql-agent' });
-  await gh.api('/v1/connections', {
-    token: gh.adminToken,
-    body: {
-      name: 'orders',
-      engine: 'postgresql',
-      host: target.host,
-      port: target.port,
-      database: target.database,
-      user: target.user,
-      password: target.password,
-    },
-  });
-  await gh.api('/v1/connections/orders/grants', { token: gh.adminToken, body: { agentId: agent.id } });
+  await registerTarget(gh, target, { name: 'orders', grant: { agentId: agent.id } });
   client = new GatehouseClient({ url: gh.url, agentKey: agent.key, stream: false, timeoutMs: 5_000 });
 }, 60_000);
 afterAll(async () => {

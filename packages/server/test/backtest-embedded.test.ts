@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { insertRows, schema } from '@gatehouse/db';
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NO_DESTROY_POLICY } from '../../../test/support/gatehouse.ts';
 import { prepareBacktest, runBacktest } from '../src/backtest/service.ts';
 import { loadConfig, type RunningGatehouse, serve } from '../src/index.ts';
 
@@ -13,15 +14,7 @@ import { loadConfig, type RunningGatehouse, serve } from '../src/index.ts';
 // command different so every one goes through the parsers; while the run streams, an agent
 // keeps submitting and each answer must come back promptly.
 const TOTAL = 20_000;
-const CANDIDATE = `version: no-destroy
-extends: default
-rules:
-  - id: shell.terraform.destroy
-    category: irreversible
-    weight: 95
-    floor: deny
-    explanation: "Destroys infrastructure: never by an agent."
-`;
+const CANDIDATE = NO_DESTROY_POLICY;
 
 describe('backtest on the embedded database', () => {
   let running: RunningGatehouse;

@@ -2,7 +2,7 @@ import { insertRows, schema } from '@gatehouse/db';
 import { readDefaultPolicyText } from '@gatehouse/risk';
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGatehouse, type TestGatehouse } from '../../../test/support/gatehouse.ts';
+import { NO_DESTROY_POLICY, startGatehouse, type TestGatehouse } from '../../../test/support/gatehouse.ts';
 import { query } from '../../../test/support/postgres.ts';
 
 // A generated history whose backtest answer is known by construction. Every row carries the
@@ -25,15 +25,7 @@ const IN_WINDOW = 5_400;
 const WL_COMMAND = 'terraform apply -target=module.web';
 const WL_RETIRED = 'terraform apply -target=module.api';
 
-const CANDIDATE = `version: no-destroy
-extends: default
-rules:
-  - id: shell.terraform.destroy
-    category: irreversible
-    weight: 95
-    floor: deny
-    explanation: "Destroys infrastructure: never by an agent."
-`;
+const CANDIDATE = NO_DESTROY_POLICY;
 
 interface Line {
   type: string;

@@ -2,7 +2,13 @@ import { schema } from '@gatehouse/db';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatehouse, type TestGatehouse } from '../../../test/support/gatehouse.ts';
-import { createMariadbTarget, SECRET_ROWS, type TestTarget } from '../../../test/support/targets.ts';
+import {
+  createMariadbTarget,
+  registerTarget,
+  runBrokered,
+  SECRET_ROWS,
+  type TestTarget,
+} from '../../../test/support/targets.ts';
 import { openSession } from '../src/broker/targets.ts';
 
 const SECRETS = SECRET_ROWS.flatMap((r) => [r.email, r.card, r.token, 'AKIAIOSFODNN7EXAMPLE']);
@@ -26,21 +32,8 @@ describe('brokered SQL on MariaDB', () => {
     session = await gh.session(agent.key);
     approver = await gh.createUser('dba@example.com', ['approver']);
     admin = await gh.createUser('lead@example.com', ['admin']);
-    const created = await gh.api('/v1/connections', {
-      token: gh.adminToken,
-      body: {
-        name: 'shop-maria',
-        engine: 'mariadb',
-        host: target.host,
-        port: target.port,
-        database: target.database,
-        user: target.user,
-        password: target.password,
-      },
-    });
-    expect(created.status).toBe(201);
     // Granted to this one agent by id.
-    await gh.api('/v1/connections/shop-maria/grants', { token: gh.adminToken, body: { agentId: agent.id } });
+    await registerTarget(gh, target, { name: 'shop-maria', grant: { agentId: agent.id } });
   }, 60_000);
   afterAll(async () => {
     await gh?.stop();
@@ -51,18 +44,8 @@ describe('brokered SQL on MariaDB', () => {
     gh.api('/v1/requests', { token: session, body: { kind: 'sql', connection, command } });
   const execute = (id: string) => gh.api(`/v1/requests/${id}/execute`, { token: session, body: {} });
 
-  async function run(command: string) {
-    const r = await submit(command);
-    expect(r.status).toBe(201);
-    if (r.body.status === 'pending') {
-      const d = await gh.api(`/v1/requests/${r.body.id}/decisions`, {
-        token: approver.token,
-        body: { decision: 'approve' },
-      });
-      expect(d.status).toBe(200);
-    }
-    return { id: r.body.id as string, submitted: r.body, answer: await execute(r.body.id) };
-  }
+  const run = (command: string) =>
+    runBrokered(gh.api, { session, approver: approver.token, connection: 'shop-maria', command });
 
   it('answers real rows masked, with the dialect taken from the connection', async () => {
     const { id, answer } = await run(

@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatehouse, type TestGatehouse } from '../../../test/support/gatehouse.ts';
-import { createMariadbTarget, createPostgresTarget, type TestTarget } from '../../../test/support/targets.ts';
+import {
+  createMariadbTarget,
+  createPostgresTarget,
+  registerTarget,
+  runBrokered,
+  type TestTarget,
+} from '../../../test/support/targets.ts';
 
 /**
  * The broker keeps target sessions between runs; these prove a kept session carries nothing
@@ -24,42 +30,16 @@ for (const engine of ['postgresql', 'mariadb'] as const) {
       const agent = await gh.createAgent({ name: 'pool-bot', type: 'pool-agent' });
       session = await gh.session(agent.key);
       approver = await gh.createUser('dba@example.com', ['approver']);
-      const created = await gh.api('/v1/connections', {
-        token: gh.adminToken,
-        body: {
-          name: 'pooled',
-          engine,
-          host: target.host,
-          port: target.port,
-          database: target.database,
-          user: target.user,
-          password: target.password,
-        },
-      });
-      expect(created.status).toBe(201);
-      await gh.api('/v1/connections/pooled/grants', { token: gh.adminToken, body: { agentId: agent.id } });
+      await registerTarget(gh, target, { name: 'pooled', grant: { agentId: agent.id } });
     }, 60_000);
     afterAll(async () => {
       await gh?.stop();
       await target?.drop();
     });
 
-    /** Submits, has a person approve it if it waits, executes; answers the execute answer. */
-    async function run(command: string) {
-      const r = await gh!.api('/v1/requests', {
-        token: session,
-        body: { kind: 'sql', connection: 'pooled', command },
-      });
-      expect(r.status).toBe(201);
-      if (r.body.status === 'pending') {
-        const d = await gh!.api(`/v1/requests/${r.body.id}/decisions`, {
-          token: approver.token,
-          body: { decision: 'approve' },
-        });
-        expect(d.status).toBe(200);
-      }
-      return gh!.api(`/v1/requests/${r.body.id}/execute`, { token: session, body: {} });
-    }
+    const run = async (command: string) =>
+      (await runBrokered(gh!.api, { session, approver: approver.token, connection: 'pooled', command }))
+        .answer;
     const cell = async (command: string) => {
       const answer = await run(command);
       expect(answer.status, JSON.stringify(answer.body)).toBe(200);

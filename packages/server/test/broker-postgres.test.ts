@@ -4,7 +4,13 @@ import { eq, sql } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatehouse, type TestGatehouse } from '../../../test/support/gatehouse.ts';
-import { createPostgresTarget, SECRET_ROWS, type TestTarget } from '../../../test/support/targets.ts';
+import {
+  createPostgresTarget,
+  registerTarget,
+  runBrokered,
+  SECRET_ROWS,
+  type TestTarget,
+} from '../../../test/support/targets.ts';
 import { resultDigest } from '../src/broker/result.ts';
 import { cancelExecutionsUnderGrant } from '../src/broker/service.ts';
 import { openSession } from '../src/broker/targets.ts';
@@ -34,25 +40,11 @@ describe('brokered SQL on PostgreSQL', () => {
     session = await gh.session(agent.key);
     approver = await gh.createUser('dba@example.com', ['approver']);
     auditor = await gh.createUser('auditor@example.com', ['auditor']);
-    const created = await gh.api('/v1/connections', {
-      token: gh.adminToken,
-      body: {
-        name: 'orders-pg',
-        engine: 'postgresql',
-        host: target.host,
-        port: target.port,
-        database: target.database,
-        user: target.user,
-        password: target.password,
-        description: 'orders, read replica',
-      },
+    await registerTarget(gh, target, {
+      name: 'orders-pg',
+      description: 'orders, read replica',
+      grant: { agentType: 'sql-agent' },
     });
-    expect(created.status).toBe(201);
-    const granted = await gh.api('/v1/connections/orders-pg/grants', {
-      token: gh.adminToken,
-      body: { agentType: 'sql-agent' },
-    });
-    expect(granted.status).toBe(201);
   }, 60_000);
   afterAll(async () => {
     await gh?.stop();
@@ -63,19 +55,8 @@ describe('brokered SQL on PostgreSQL', () => {
     gh.api('/v1/requests', { token, body: { kind: 'sql', connection, command } });
   const execute = (id: string, token = session) => gh.api(`/v1/requests/${id}/execute`, { token, body: {} });
 
-  /** Submits, has a person approve it when it waits for one, and executes. */
-  async function run(command: string) {
-    const r = await submit(command);
-    expect(r.status).toBe(201);
-    if (r.body.status === 'pending') {
-      const d = await gh.api(`/v1/requests/${r.body.id}/decisions`, {
-        token: approver.token,
-        body: { decision: 'approve' },
-      });
-      expect(d.status).toBe(200);
-    }
-    return { id: r.body.id as string, submitted: r.body, answer: await execute(r.body.id) };
-  }
+  const run = (command: string) =>
+    runBrokered(gh.api, { session, approver: approver.token, connection: 'orders-pg', command });
 
   it('registers a connection whose login no answer, audit event or log line carries', async () => {
     const list = await gh.api('/v1/connections', { token: gh.adminToken });
