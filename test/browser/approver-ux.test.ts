@@ -116,7 +116,7 @@ describe('approver and newcomer UX', () => {
     const entryId = (await saved.textContent()) ?? '';
     expect(entryId).toMatch(/^wle_/);
     await saved.click();
-    await page.getByRole('heading', { name: 'Whitelist' }).waitFor();
+    await page.getByRole('heading', { name: 'Whitelist', exact: true }).waitFor();
     const row = page.locator(`tr[id="${entryId}"]`);
     await row.waitFor();
     expect(await row.textContent()).toMatch(/agent type coding-agent/);
